@@ -1,0 +1,1 @@
+"""convgrad: convolution forward and backward in numpy, as derived in the book."""
