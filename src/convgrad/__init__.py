@@ -1,1 +1,26 @@
-"""convgrad: convolution forward and backward in numpy, as derived in the book."""
+"""convgrad: convolution forward and backward in numpy, as derived in the book.
+
+``conv`` and ``conv_backward`` are the fast path; ``reference`` holds the same
+functions as plain loops, the truth they are tested against.
+"""
+
+from . import reference
+from .conv import Gradients, conv, conv_backward
+from .geometry import ConvGeometry, conv_geometry, output_shape
+from .gradcheck import gradcheck, gradient_error, relative_error
+from .im2col import col2im, im2col
+
+__all__ = [
+    "conv",
+    "conv_backward",
+    "Gradients",
+    "output_shape",
+    "conv_geometry",
+    "ConvGeometry",
+    "im2col",
+    "col2im",
+    "gradcheck",
+    "gradient_error",
+    "relative_error",
+    "reference",
+]

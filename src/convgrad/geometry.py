@@ -1,0 +1,322 @@
+"""Geometry and validation of a convolution call: sizes, padding, and clear errors.
+
+Every function in convgrad checks its arguments here, so a malformed call fails
+with a ValueError or TypeError that names the shapes and the rule broken.
+The output-size formula is derived in Chapter 8 (stride), Chapter 9 (padding)
+and Chapter 10 (dilation and groups):
+
+    out_size = (in_size + pad_before + pad_after - dilation * (kernel - 1) - 1) // stride + 1
+"""
+
+# ruff: noqa: B905  (every zip below pairs per-dimension tuples of one length)
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+ACCEPTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_SPATIAL_NAMES = {1: "(L,)", 2: "(H, W)", 3: "(D, H, W)"}
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Every size of one convolution, one entry per spatial dimension (Chapters 8-11).
+
+    ``padding`` holds (before, after) pairs. ``unread`` counts the trailing input
+    rows (columns, ...) of x that no window reads because the stride steps past
+    them; their gradient is exactly zero.
+    """
+
+    batch: int
+    in_channels: int
+    out_channels: int
+    groups: int
+    in_size: tuple[int, ...]
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    dilation: tuple[int, ...]
+    out_size: tuple[int, ...]
+    unread: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dimensions (1, 2 or 3)."""
+        return len(self.in_size)
+
+    @property
+    def x_shape(self) -> tuple[int, ...]:
+        return (self.batch, self.in_channels, *self.in_size)
+
+    @property
+    def w_shape(self) -> tuple[int, ...]:
+        return (self.out_channels, self.in_channels // self.groups, *self.kernel)
+
+    @property
+    def y_shape(self) -> tuple[int, ...]:
+        return (self.batch, self.out_channels, *self.out_size)
+
+    @property
+    def padded_size(self) -> tuple[int, ...]:
+        return tuple(n + before + after for n, (before, after) in zip(self.in_size, self.padding))
+
+    @property
+    def dilated_kernel(self) -> tuple[int, ...]:
+        """Extent of one window: d * (K - 1) + 1 input positions per dimension."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+
+
+# --- argument normalization ----------------------------------------------------------
+
+
+def _is_int(value) -> bool:
+    # bool is an int subclass in Python, but stride=True is a mistake, not a 1
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_int(value, name: str, minimum: int) -> int:
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}")
+    if value < minimum:
+        rule = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{name} must be {rule} (>= {minimum}), got {value}")
+    return int(value)
+
+
+def _per_dim(value, name: str, ndim: int, minimum: int) -> tuple[int, ...]:
+    """An int, or one int per spatial dimension, as a tuple of length ndim."""
+    if _is_int(value):
+        return (_check_int(value, name, minimum),) * ndim
+    if isinstance(value, (tuple, list)):
+        if len(value) != ndim:
+            raise ValueError(
+                f"{name}={tuple(value)!r} has {len(value)} entries but the input has "
+                f"{ndim} spatial dimension(s) {_SPATIAL_NAMES[ndim]}: give one int or {ndim}"
+            )
+        return tuple(_check_int(v, f"{name}[{i}]", minimum) for i, v in enumerate(value))
+    raise TypeError(
+        f"{name} must be an int or a tuple of {ndim} ints, got {value!r} "
+        f"of type {type(value).__name__}"
+    )
+
+
+def _padding_pairs(padding, ndim, kernel, stride, dilation) -> tuple[tuple[int, int], ...]:
+    """(before, after) zeros per dimension, from an int, a tuple, "valid" or "same"."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * ndim
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(
+                    f'padding="same" needs stride 1 in every dimension, got stride={stride}: '
+                    "with a larger stride the output cannot keep the input's size"
+                )
+            # total d*(K-1) zeros; an odd total puts the extra zero at the end, as PyTorch does
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        raise ValueError(f'padding must be an int, a tuple, "valid" or "same", got {padding!r}')
+    if _is_int(padding):
+        p = _check_int(padding, "padding", 0)
+        return ((p, p),) * ndim
+    if isinstance(padding, (tuple, list)):
+        if len(padding) != ndim:
+            raise ValueError(
+                f"padding={tuple(padding)!r} has {len(padding)} entries but the input has "
+                f"{ndim} spatial dimension(s) {_SPATIAL_NAMES[ndim]}: give one int or {ndim}"
+            )
+        pairs = []
+        for i, entry in enumerate(padding):
+            if isinstance(entry, (tuple, list)):  # an explicit (before, after) pair
+                if len(entry) != 2:
+                    raise ValueError(
+                        f"padding[{i}]={tuple(entry)!r} must be one int or a (before, after) pair"
+                    )
+                pairs.append(
+                    (
+                        _check_int(entry[0], f"padding[{i}][0]", 0),
+                        _check_int(entry[1], f"padding[{i}][1]", 0),
+                    )
+                )
+            else:
+                p = _check_int(entry, f"padding[{i}]", 0)
+                pairs.append((p, p))
+        return tuple(pairs)
+    raise TypeError(
+        f'padding must be an int, a tuple of {ndim} ints, "valid" or "same", got {padding!r} '
+        f"of type {type(padding).__name__}"
+    )
+
+
+def _shape(shape, name: str) -> tuple[int, ...]:
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{name} must be a tuple of ints, got {shape!r}") from None
+    if not all(_is_int(n) for n in dims):
+        raise TypeError(f"{name} must be a tuple of ints, got {shape!r}")
+    return tuple(int(n) for n in dims)
+
+
+# --- the geometry ----------------------------------------------------------------------
+
+
+def conv_geometry(x_shape, w_shape, *, stride=1, padding=0, dilation=1, groups=1) -> ConvGeometry:
+    """Check a convolution's shapes and arguments and return all of its sizes.
+
+    x_shape is (N, C, *spatial) with 1, 2 or 3 spatial dimensions, w_shape is
+    (F, C // groups, *kernel). Raises ValueError or TypeError naming the rule
+    broken. The output-size formula is derived in Chapters 8 and 9.
+    """
+    x_shape = _shape(x_shape, "x.shape")
+    w_shape = _shape(w_shape, "w.shape")
+    if len(x_shape) not in (3, 4, 5):
+        raise ValueError(
+            f"x has shape {x_shape} ({len(x_shape)} axes) but must be (N, C, L), (N, C, H, W) "
+            "or (N, C, D, H, W): batch, channels, then 1 to 3 spatial dimensions"
+        )
+    ndim = len(x_shape) - 2
+    if len(w_shape) != len(x_shape):
+        raise ValueError(
+            f"w has shape {w_shape} ({len(w_shape)} axes) but x has shape {x_shape}: "
+            f"w must be (F, C // groups, *kernel) with {ndim} kernel size(s), "
+            f"i.e. {len(x_shape)} axes like x"
+        )
+    if 0 in x_shape:
+        raise ValueError(f"x has shape {x_shape}: every axis must have length >= 1")
+    if 0 in w_shape:
+        raise ValueError(f"w has shape {w_shape}: every axis must have length >= 1")
+    groups = _check_int(groups, "groups", 1)
+    batch, in_channels, *in_size = x_shape
+    out_channels, channels_per_group, *kernel = w_shape
+    if in_channels % groups:
+        raise ValueError(
+            f"groups={groups} does not divide the {in_channels} channels of x "
+            f"(x.shape={x_shape}): C must be a multiple of groups"
+        )
+    if out_channels % groups:
+        raise ValueError(
+            f"groups={groups} does not divide the {out_channels} filters of w "
+            f"(w.shape={w_shape}): F must be a multiple of groups"
+        )
+    if channels_per_group != in_channels // groups:
+        raise ValueError(
+            f"w has {channels_per_group} input channels per group but x has {in_channels} "
+            f"channels (groups={groups}): w.shape[1] must be C // groups = "
+            f"{in_channels // groups} (x.shape={x_shape}, w.shape={w_shape})"
+        )
+    stride = _per_dim(stride, "stride", ndim, 1)
+    dilation = _per_dim(dilation, "dilation", ndim, 1)
+    padding = _padding_pairs(padding, ndim, kernel, stride, dilation)
+
+    out_size, unread = [], []
+    for axis, (n, k, s, (before, after), d) in enumerate(
+        zip(in_size, kernel, stride, padding, dilation)
+    ):
+        padded, window = n + before + after, d * (k - 1) + 1
+        if window > padded:
+            raise ValueError(
+                f"the kernel is larger than the padded input in spatial dimension {axis}: "
+                f"a window spans dilation*(K-1)+1 = {d}*({k}-1)+1 = {window} positions but the "
+                f"input has {n}+{before}+{after} = {padded} after padding, so the output would "
+                f"be empty (x.shape={x_shape}, w.shape={w_shape})"
+            )
+        out = (padded - window) // s + 1
+        out_size.append(out)
+        # padded positions past the last window; the trailing `after` of them are zeros
+        past_last_window = padded - ((out - 1) * s + window)
+        unread.append(max(0, past_last_window - after))
+    return ConvGeometry(
+        batch=batch,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        groups=groups,
+        in_size=tuple(in_size),
+        kernel=tuple(kernel),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        out_size=tuple(out_size),
+        unread=tuple(unread),
+    )
+
+
+def output_shape(x_shape, w_shape, *, stride=1, padding=0, dilation=1, groups=1):
+    """Shape (N, F, *out_size) of conv(x, w); see conv_geometry (Chapters 3 and 8)."""
+    geometry = conv_geometry(
+        x_shape, w_shape, stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
+    return geometry.y_shape
+
+
+# --- arrays ---------------------------------------------------------------------------
+
+
+def as_float_array(value, name: str) -> np.ndarray:
+    """value as a numpy array, refusing anything but real float32/float64 data."""
+    array = np.asarray(value)
+    if array.dtype not in ACCEPTED_DTYPES:
+        raise TypeError(
+            f"{name} has dtype {array.dtype} but convgrad accepts real floating arrays of "
+            f"dtype float32 or float64 only (convert with {name}.astype(np.float64))"
+        )
+    return array
+
+
+def check_call(x, w, b=None, grad_y=None, *, stride, padding, dilation, groups):
+    """Validate one forward or backward call; return (x, w, b, grad_y, geometry).
+
+    All arrays must share one dtype (float32 or float64): mixing them is refused
+    rather than silently promoted, so the result's dtype is never a surprise.
+    """
+    x = as_float_array(x, "x")
+    w = as_float_array(w, "w")
+    geometry = conv_geometry(
+        x.shape, w.shape, stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
+    arrays = {"x": x, "w": w}
+    if b is not None:
+        b = as_float_array(b, "b")
+        if b.shape != (geometry.out_channels,):
+            raise ValueError(
+                f"b has shape {b.shape} but w has {geometry.out_channels} filters "
+                f"(w.shape={w.shape}): the bias must have shape ({geometry.out_channels},), "
+                "one value per filter"
+            )
+        arrays["b"] = b
+    if grad_y is not None:
+        grad_y = as_float_array(grad_y, "grad_y")
+        if grad_y.shape != geometry.y_shape:
+            raise ValueError(
+                f"grad_y has shape {grad_y.shape} but the forward output has shape "
+                f"{geometry.y_shape} (x.shape={x.shape}, w.shape={w.shape}, "
+                f"stride={geometry.stride}, padding={geometry.padding}, "
+                f"dilation={geometry.dilation}, groups={geometry.groups}): "
+                "grad_y must have the output's shape"
+            )
+        arrays["grad_y"] = grad_y
+    dtypes = {name: a.dtype for name, a in arrays.items()}
+    if len(set(dtypes.values())) > 1:
+        listed = ", ".join(f"{name} is {dtype}" for name, dtype in dtypes.items())
+        raise TypeError(
+            f"mixed dtypes ({listed}): pass all arrays as float32 or all as float64, "
+            "convgrad does not promote silently"
+        )
+    return x, w, b, grad_y, geometry
+
+
+def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
+    """x with the geometry's zeros added around each spatial dimension (Chapter 9)."""
+    if all(p == (0, 0) for p in geometry.padding):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), *geometry.padding))
+
+
+def crop(grad_padded: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
+    """The gradient of pad: drop the padded border again (Chapter 9)."""
+    index = tuple(
+        slice(before, before + n) for n, (before, _) in zip(geometry.in_size, geometry.padding)
+    )
+    return grad_padded[(..., *index)]

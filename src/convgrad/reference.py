@@ -1,0 +1,148 @@
+"""The convolution and its gradients as plain loops, straight from the book's formulas.
+
+Zero-based, one line per term, no vectorization: slow, obvious, and the truth the
+fast path in ``convgrad.conv`` is tested against. ``i`` runs over output positions,
+``k`` over kernel taps, ``p`` over input positions; each is a tuple with one entry
+per spatial dimension, so one loop serves 1-D, 2-D and 3-D. Positions are in the
+zero-padded input ``xp`` (Chapter 9); the window at output ``i`` reads ``xp`` at
+``i * stride + k * dilation`` (Chapters 8 and 10). Channel ``c`` of filter ``f``'s
+group ``f // F_g`` is input channel ``(f // F_g) * C_g + c`` (Chapter 10).
+"""
+
+# ruff: noqa: B905  (every zip below pairs per-dimension tuples of one length)
+
+from __future__ import annotations
+
+from collections import namedtuple
+from itertools import product
+
+import numpy as np
+
+from .geometry import as_float_array, check_call, crop, pad
+
+Gradients = namedtuple("Gradients", ["x", "w", "b"])
+Gradients.__doc__ = "The three gradients of a convolution: dL/dx, dL/dw and dL/db (Chapter 7)."
+
+
+def _positions(sizes):
+    """Every index tuple of an array with these sizes, in row-major order."""
+    return product(*(range(n) for n in sizes))
+
+
+def _tap(i, k, stride, dilation):
+    """The input position read by output position i through kernel tap k."""
+    return tuple(i_ * s + k_ * d for i_, k_, s, d in zip(i, k, stride, dilation))
+
+
+def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+    """y[n, f, i] = sum_{c, k} w[f, c, k] * xp[n, g*C_g + c, i*s + k*d] + b[f] (Chapter 11)."""
+    x, w, b, _, geo = check_call(
+        x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
+    xp = pad(x, geo)
+    F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
+    y = np.zeros(geo.y_shape, dtype=x.dtype)
+    for n, f, i in product(range(geo.batch), range(geo.out_channels), _positions(geo.out_size)):
+        g = f // F_g
+        for c, k in product(range(C_g), _positions(geo.kernel)):
+            y[n, f, *i] += w[f, c, *k] * xp[n, g * C_g + c, *_tap(i, k, geo.stride, geo.dilation)]
+        if b is not None:
+            y[n, f, *i] += b[f]
+    return y
+
+
+def grad_w(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+    """dL/dw[f, c, k] = sum_{n, i} grad_y[n, f, i] * xp[n, g*C_g + c, i*s + k*d] (Chapter 4)."""
+    x, w, _, grad_y, geo = check_call(
+        x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
+    xp = pad(x, geo)
+    F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
+    grad = np.zeros(w.shape, dtype=w.dtype)
+    for f, c, k in product(range(geo.out_channels), range(C_g), _positions(geo.kernel)):
+        g = f // F_g
+        for n, i in product(range(geo.batch), _positions(geo.out_size)):
+            grad[f, c, *k] += (
+                grad_y[n, f, *i] * xp[n, g * C_g + c, *_tap(i, k, geo.stride, geo.dilation)]
+            )
+    return grad
+
+
+def grad_b(grad_y):
+    """dL/db[f] = sum_{n, i} grad_y[n, f, i]: one bias per filter, summed everywhere (Chapter 7)."""
+    grad_y = as_float_array(grad_y, "grad_y")
+    if grad_y.ndim not in (3, 4, 5):
+        raise ValueError(f"grad_y has shape {grad_y.shape} but must be (N, F, *out_size)")
+    grad = np.zeros(grad_y.shape[1], dtype=grad_y.dtype)
+    for n, f, i in product(
+        range(grad_y.shape[0]), range(grad_y.shape[1]), _positions(grad_y.shape[2:])
+    ):
+        grad[f] += grad_y[n, f, *i]
+    return grad
+
+
+def grad_x_scatter(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+    """Scatter form (Chapter 5): every output sends grad_y * w back to each input it read.
+
+    dL/dxp[n, g*C_g + c, i*s + k*d] += grad_y[n, f, i] * w[f, c, k], then crop the padding.
+    """
+    x, w, _, grad_y, geo = check_call(
+        x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
+    F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
+    grad_xp = np.zeros((geo.batch, geo.in_channels, *geo.padded_size), dtype=x.dtype)
+    for n, f, i in product(range(geo.batch), range(geo.out_channels), _positions(geo.out_size)):
+        g = f // F_g
+        for c, k in product(range(C_g), _positions(geo.kernel)):
+            grad_xp[n, g * C_g + c, *_tap(i, k, geo.stride, geo.dilation)] += (
+                grad_y[n, f, *i] * w[f, c, *k]
+            )
+    return crop(grad_xp, geo)
+
+
+def _outputs_reading(p, geo):
+    """Per dimension, the output positions i whose window covers padded position p (Chapter 8).
+
+    Window i covers i*s .. i*s + d*(K-1), so i runs from ceil((p - d*(K-1)) / s) to
+    floor(p / s), clipped to the output 0 .. out_size - 1.
+    """
+    ranges = []
+    for p_, s, d, K, out in zip(p, geo.stride, geo.dilation, geo.kernel, geo.out_size):
+        i_lo = max(0, -((d * (K - 1) - p_) // s))  # ceil division
+        i_hi = min(out - 1, p_ // s)
+        ranges.append(range(i_lo, i_hi + 1))
+    return product(*ranges)
+
+
+def grad_x_gather(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+    """Gather form (Chapter 8): each input position collects from the windows that read it.
+
+    dL/dx[n, g*C_g + c, p] = sum_{f in group g} sum_{i reading p} grad_y[n, f, i] * w[f, c, k]
+    with k = (p + pad_before - i*s) / d, which must be a whole number (dilation skips the rest).
+    """
+    x, w, _, grad_y, geo = check_call(
+        x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
+    F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
+    grad = np.zeros(x.shape, dtype=x.dtype)
+    for n, channel, p in product(range(geo.batch), range(geo.in_channels), _positions(geo.in_size)):
+        g, c = divmod(channel, C_g)
+        pp = tuple(p_ + before for p_, (before, _) in zip(p, geo.padding))  # position in xp
+        for i in _outputs_reading(pp, geo):
+            offset = tuple(pp_ - i_ * s for pp_, i_, s in zip(pp, i, geo.stride))
+            if any(o % d for o, d in zip(offset, geo.dilation)):
+                continue  # p falls between two dilated taps of this window
+            k = tuple(o // d for o, d in zip(offset, geo.dilation))
+            for f in range(g * F_g, (g + 1) * F_g):
+                grad[n, channel, *p] += grad_y[n, f, *i] * w[f, c, *k]
+    return grad
+
+
+def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+    """All three gradients by the loops above: Gradients(x, w, b) (Chapters 4, 5, 7)."""
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return Gradients(
+        x=grad_x_gather(grad_y, x, w, **options),
+        w=grad_w(grad_y, x, w, **options),
+        b=grad_b(grad_y),
+    )
