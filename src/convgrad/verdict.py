@@ -1,0 +1,338 @@
+"""Numeric verdicts: the check cells of the book's chapters.
+
+A verdict compares gradients we computed against independent sources (the loop
+reference, central differences, PyTorch autograd when it is installed), prints a
+short table, and raises AssertionError naming the first disagreement, so that a
+wrong result stops the book's build. Chapters 1-5 use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+# How far each source may be from ours, relative to the size of the values compared.
+# Exact sources differ from us only by float64 round-off; central differences by
+# their truncation and cancellation error.
+TOLERANCE = {
+    "reference loops": 1e-12,
+    "central differences": 1e-6,
+    "PyTorch": 1e-10,
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One comparison: a quantity, a source, how far apart they are and what is allowed."""
+
+    quantity: str
+    source: str
+    max_abs_diff: float | None  # None when the source was skipped
+    allowed: float | None
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.max_abs_diff is None or self.max_abs_diff <= self.allowed
+
+    @property
+    def status(self) -> str:
+        if self.max_abs_diff is None:
+            return f"skipped ({self.note})"
+        return "agrees" if self.ok else "DIFFERS"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The table a check cell prints; `ok` is True when every source that ran agrees."""
+
+    title: str
+    rows: tuple[Row, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(row.ok for row in self.rows)
+
+    @property
+    def sources_run(self) -> tuple[str, ...]:
+        ran = (row.source for row in self.rows if row.max_abs_diff is not None)
+        return tuple(dict.fromkeys(ran))
+
+    @property
+    def sources_skipped(self) -> tuple[str, ...]:
+        skipped = (row.source for row in self.rows if row.max_abs_diff is None)
+        return tuple(dict.fromkeys(skipped))
+
+    def summary(self) -> str:
+        compared = sum(row.max_abs_diff is not None for row in self.rows)
+        failed = [row for row in self.rows if not row.ok]
+        if failed:
+            first = failed[0]
+            head = (
+                f"FAILED: {first.quantity} differs from {first.source} by "
+                f"{first.max_abs_diff:.3g} (allowed {first.allowed:.1g})"
+            )
+        else:
+            agree = "1 comparison agrees" if compared == 1 else f"all {compared} comparisons agree"
+            head = f"{agree}; ran: {', '.join(self.sources_run)}"
+        if self.sources_skipped:
+            head += f"; skipped: {', '.join(self.sources_skipped)}"
+        return head
+
+    def __str__(self) -> str:
+        header = ("quantity", "compared with", "max |difference|", "allowed", "verdict")
+        lines = [
+            (
+                row.quantity,
+                row.source,
+                "-" if row.max_abs_diff is None else f"{row.max_abs_diff:.1e}",
+                "-" if row.allowed is None else f"{row.allowed:.1e}",
+                row.status,
+            )
+            for row in self.rows
+        ]
+        widths = [
+            max(len(str(cell)) for cell in column) for column in zip(header, *lines, strict=True)
+        ]
+        fmt = "  ".join(f"{{:<{width}}}" for width in widths)
+        table = [fmt.format(*header).rstrip(), fmt.format(*("-" * width for width in widths))]
+        table += [fmt.format(*line).rstrip() for line in lines]
+        return "\n".join([self.title, *table, self.summary()])
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def numeric_verdict(
+    title: str,
+    ours: Mapping[str, np.ndarray],
+    others: Mapping[str, Mapping[str, np.ndarray] | str],
+    tolerance: Mapping[str, float] | None = None,
+) -> Verdict:
+    """Compare `ours` (quantity -> array) with every source in `others`.
+
+    `others` maps a source name to its own quantity -> array mapping, or to a string
+    saying why the source was skipped. Raises AssertionError (with the table) when a
+    source that ran disagrees beyond its tolerance, or misses a quantity or a shape.
+    """
+    tolerance = {**TOLERANCE, **(tolerance or {})}
+    rows = []
+    for source, values in others.items():
+        if isinstance(values, str):
+            rows.extend(Row(quantity, source, None, None, values) for quantity in ours)
+            continue
+        rel = tolerance[_tolerance_key(source, tolerance)]
+        for quantity, our_value in ours.items():
+            our_value = np.asarray(our_value, dtype=np.float64)
+            if quantity not in values:
+                raise AssertionError(f"{source} gave no value for {quantity}")
+            their_value = np.asarray(values[quantity], dtype=np.float64)
+            if our_value.shape != their_value.shape:
+                raise AssertionError(
+                    f"{quantity}: ours has shape {our_value.shape}, "
+                    f"{source} has shape {their_value.shape}"
+                )
+            scale = max(1.0, float(np.max(np.abs(their_value), initial=0.0)))
+            diff = float(np.max(np.abs(our_value - their_value), initial=0.0))
+            if not np.isfinite(diff):
+                diff = float("inf")
+            rows.append(Row(quantity, source, diff, rel * scale))
+    verdict = Verdict(title, tuple(rows))
+    if not verdict.ok:
+        raise AssertionError(str(verdict))
+    return verdict
+
+
+def _tolerance_key(source: str, tolerance: Mapping[str, float]) -> str:
+    """A source such as 'PyTorch 2.13.0 autograd' takes the tolerance of 'PyTorch'."""
+    if source in tolerance:
+        return source
+    for key in tolerance:
+        if source.startswith(key):
+            return key
+    raise KeyError(f"no tolerance for source {source!r}; known: {sorted(tolerance)}")
+
+
+def _torch():
+    """PyTorch if it is importable, else None (the book builds without it)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _torch_source(torch) -> str:
+    return f"PyTorch {torch.__version__.split('+')[0]} autograd"
+
+
+def central_differences(
+    f: Callable[..., float], inputs: Mapping[str, np.ndarray], eps: float = 1e-6
+) -> dict[str, np.ndarray]:
+    """Central-difference gradient of the scalar f(**inputs) with respect to each input."""
+    from convgrad import gradcheck
+
+    grads = {}
+    for name, value in inputs.items():
+        others = {key: val for key, val in inputs.items() if key != name}
+        grads[name] = gradcheck(
+            lambda v, name=name, others=others: f(**others, **{name: v}),
+            np.asarray(value, dtype=np.float64),
+            eps=eps,
+        )
+    return grads
+
+
+def gradient_verdict(
+    f: Callable[..., float],
+    inputs: Mapping[str, np.ndarray],
+    grads: Mapping[str, np.ndarray],
+    *,
+    torch_f: Callable[..., object] | None = None,
+    use_torch: bool = True,
+    name: str = "f",
+    title: str | None = None,
+) -> Verdict:
+    """Check gradients `grads` of the scalar f(**inputs) (numpy) against central
+    differences and, if `torch_f` is given and PyTorch is importable, its autograd.
+
+    `torch_f` is the same function written for torch tensors (often `f` itself);
+    `name` is what the table calls f (e.g. "L").
+    """
+    inputs = {key: np.asarray(value, dtype=np.float64) for key, value in inputs.items()}
+    labels = {key: f"∂{name}/∂{key}" for key in inputs}
+    ours = {labels[key]: grads[key] for key in inputs}
+    fd = central_differences(f, inputs)
+    others: dict[str, Mapping[str, np.ndarray] | str] = {
+        "central differences": {labels[key]: fd[key] for key in inputs}
+    }
+    torch = _torch() if use_torch else None
+    if torch_f is None:
+        others["PyTorch autograd"] = "no torch version of f given"
+    elif torch is None:
+        others["PyTorch autograd"] = "PyTorch not installed" if use_torch else "not requested"
+    else:
+        leaves = {
+            key: torch.tensor(value, dtype=torch.float64, requires_grad=True)
+            for key, value in inputs.items()
+        }
+        torch_f(**leaves).backward()
+        others[_torch_source(torch)] = {
+            labels[key]: leaf.grad.numpy() for key, leaf in leaves.items()
+        }
+    title = title or f"gradient of {name} with respect to {', '.join(inputs)}"
+    return numeric_verdict(title, ours, others)
+
+
+def conv_gradient_verdict(
+    x: np.ndarray,
+    w: np.ndarray,
+    grad_y: np.ndarray,
+    *,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    backward: Callable | None = None,
+    use_torch: bool = True,
+    which: tuple[str, ...] = ("x", "w", "b"),
+) -> Verdict:
+    """Check `backward` (default convgrad.conv_backward) for L = Σ grad_y ⊙ conv(x, w, b)
+    against the loop reference, central differences of convgrad.conv, and PyTorch.
+
+    `which` picks the gradients shown (of "x", "w", "b").
+    """
+    import convgrad
+    from convgrad import reference
+
+    backward = backward or convgrad.conv_backward
+    geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    x, w, grad_y = (np.asarray(a, dtype=np.float64) for a in (x, w, grad_y))
+    b = np.zeros(w.shape[0])
+    labels = {"x": "∂L/∂X", "w": "∂L/∂W", "b": "∂L/∂b"}
+
+    def pick(gradients) -> dict[str, np.ndarray]:
+        grad_x, grad_w, grad_b = gradients
+        values = {"x": grad_x, "w": grad_w, "b": grad_b}
+        return {labels[key]: values[key] for key in which}
+
+    def loss(x, w, b):
+        return float(np.sum(grad_y * convgrad.conv(x, w, b, **geometry)))
+
+    ours = pick(backward(grad_y, x, w, **geometry))
+    fd = central_differences(loss, {"x": x, "w": w, "b": b})
+    others: dict[str, Mapping[str, np.ndarray] | str] = {
+        "reference loops": pick(reference.conv_backward(grad_y, x, w, **geometry)),
+        "central differences": pick((fd["x"], fd["w"], fd["b"])),
+    }
+    torch = _torch() if use_torch else None
+    if torch is None:
+        others["PyTorch autograd"] = "PyTorch not installed" if use_torch else "not requested"
+    else:
+        others[_torch_source(torch)] = pick(_torch_conv_backward(torch, grad_y, x, w, geometry))
+    shapes = f"X {x.shape}, W {w.shape}, δ {grad_y.shape}"
+    settings = ", ".join(f"{key}={value}" for key, value in geometry.items())
+    title = f"gradients of L = Σ δ ⊙ conv(X, W, b) for {shapes}; {settings}"
+    return numeric_verdict(title, ours, others)
+
+
+def conv_forward_verdict(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    *,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    forward: Callable | None = None,
+    use_torch: bool = True,
+) -> Verdict:
+    """Check `forward` (default convgrad.conv) against the loop reference and PyTorch."""
+    import convgrad
+    from convgrad import reference
+
+    forward = forward or convgrad.conv
+    geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    x, w = (np.asarray(a, dtype=np.float64) for a in (x, w))
+    b = None if b is None else np.asarray(b, dtype=np.float64)
+    ours = {"Y": forward(x, w, b, **geometry)}
+    others: dict[str, Mapping[str, np.ndarray] | str] = {
+        "reference loops": {"Y": reference.conv(x, w, b, **geometry)}
+    }
+    torch = _torch() if use_torch else None
+    if torch is None:
+        others["PyTorch autograd"] = "PyTorch not installed" if use_torch else "not requested"
+    else:
+        conv_nd = _torch_conv_function(torch, x.ndim)
+        with torch.no_grad():
+            y = conv_nd(
+                torch.from_numpy(x),
+                torch.from_numpy(w),
+                None if b is None else torch.from_numpy(b),
+                **geometry,
+            )
+        others[f"PyTorch {torch.__version__.split('+')[0]} forward"] = {"Y": y.numpy()}
+    title = f"forward Y = conv(X, W, b) for X {x.shape}, W {w.shape}"
+    return numeric_verdict(title, ours, others)
+
+
+def _torch_conv_function(torch, ndim: int):
+    import torch.nn.functional as functional
+
+    try:
+        return {3: functional.conv1d, 4: functional.conv2d, 5: functional.conv3d}[ndim]
+    except KeyError:
+        raise ValueError(f"x must have 3, 4 or 5 dimensions (N, C, *spatial), got {ndim}") from None
+
+
+def _torch_conv_backward(torch, grad_y, x, w, geometry):
+    conv_nd = _torch_conv_function(torch, x.ndim)
+    x_leaf = torch.tensor(x, requires_grad=True)
+    w_leaf = torch.tensor(w, requires_grad=True)
+    b_leaf = torch.zeros(w.shape[0], dtype=torch.float64, requires_grad=True)
+    y = conv_nd(x_leaf, w_leaf, b_leaf, **geometry)
+    y.backward(torch.from_numpy(grad_y))
+    return x_leaf.grad.numpy(), w_leaf.grad.numpy(), b_leaf.grad.numpy()
