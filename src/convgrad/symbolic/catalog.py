@@ -1,0 +1,608 @@
+"""The book's boxed formulas, each one :class:`~convgrad.symbolic.formula.Formula`.
+
+``FORMULAS`` maps a name to the formula; chapters display ``FORMULAS[name]`` and
+check it with ``convgrad.symbolic.check``. Zero-based and NCHW unless the formula
+is a reader's own (Q5 is one-based, written as the reader wrote it).
+
+- Chapters 3-5, one channel, stride 1, no padding: ``conv_1ch``, ``grad_w_1ch``,
+  ``grad_b_1ch``, ``grad_x_scatter_1ch``, ``grad_x_gather_1ch``, ``grad_x_full_1ch``.
+- Chapters 6-11, everything (batch, channels, filters, groups, stride, padding,
+  dilation), 2-D and 1-D: ``conv``, ``grad_w``, ``grad_b``, ``grad_x_scatter``,
+  ``grad_x_gather``, ``grad_x_full`` and the same names ending in ``_1d``.
+- Q5: ``q5_conv``, ``q5_grad_x_reader`` (as asked, wrong), ``q5_grad_x_ceil_only``
+  and ``q5_grad_x_clip_only`` (half-corrected, still wrong), ``q5_grad_x`` (corrected),
+  ``q5_grad_w``, ``q5_grad_b``.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .formula import (
+    Divides,
+    Formula,
+    Grad,
+    Iverson,
+    TensorRef,
+    ceil,
+    floor,
+    minus,
+    over,
+    plus,
+    times,
+)
+
+S = sympy.Symbol
+
+
+def _sum(body, *limits):
+    """Nested sums, outermost limit first (as read left to right)."""
+    return sympy.Sum(body, *reversed(limits))
+
+
+X = sympy.IndexedBase("X")
+W = sympy.IndexedBase("W")
+Y = sympy.IndexedBase("Y")
+B = sympy.IndexedBase("b")
+DELTA = sympy.IndexedBase(S("delta"))
+DELTA_FULL = sympy.IndexedBase(S(r"\tilde{\delta}"))
+DELTA_HAT = sympy.IndexedBase(S(r"\hat{\delta}"))
+X_PAD = sympy.IndexedBase(S(r"\bar{X}"))
+b = S("b")
+
+FORMULAS: dict[str, Formula] = {}
+
+
+def _register(formula: Formula) -> Formula:
+    FORMULAS[formula.name] = formula
+    return formula
+
+
+# === Chapters 3-5: one channel, stride 1, no padding =========================================
+i, j, k, l, p, q = (S(n) for n in "ijklpq")
+K_h, K_w, H_out, W_out = S("K_h"), S("K_w"), S("H_out"), S("W_out")
+ONE_CHANNEL_PARAMS = {
+    K_h: lambda c: c.kernel[0],
+    K_w: lambda c: c.kernel[1],
+    H_out: lambda c: c.out_size[0],
+    W_out: lambda c: c.out_size[1],
+}
+ONE_CHANNEL_DESCRIBE = (K_h, K_w, H_out, W_out)
+ONE_X = TensorRef("X", ("h", "w"), "X")
+ONE_W = TensorRef("W", ("h", "w"), "W")
+ONE_DELTA = TensorRef("delta", ("h", "w"), "δ")
+ONE_B = TensorRef("b", (), "b")
+
+
+def _one_channel(name, title, target, lhs, rhs, indices, axes, tensors, **extra):
+    return _register(
+        Formula(
+            name=name,
+            title=title,
+            target=target,
+            lhs=lhs,
+            rhs=rhs,
+            indices=indices,
+            target_axes=axes,
+            tensors=tensors,
+            params=ONE_CHANNEL_PARAMS,
+            family="one_channel",
+            describe=ONE_CHANNEL_DESCRIBE,
+            **extra,
+        )
+    )
+
+
+_one_channel(
+    "conv_1ch",
+    "forward pass, one channel (cross-correlation)",
+    "y",
+    Y[i, j],
+    plus(
+        _sum(
+            times(W[k, l], X[plus(i, k), plus(j, l)]),
+            (k, 0, plus(K_h, -1)),
+            (l, 0, plus(K_w, -1)),
+        ),
+        b,
+    ),
+    (i, j),
+    ("h", "w"),
+    {X: ONE_X, W: ONE_W, b: ONE_B},
+)
+
+_one_channel(
+    "grad_w_1ch",
+    "filter gradient, one channel: valid cross-correlation of X with δ",
+    "grad_w",
+    Grad(W[k, l]),
+    _sum(
+        times(DELTA[i, j], X[plus(i, k), plus(j, l)]),
+        (i, 0, plus(H_out, -1)),
+        (j, 0, plus(W_out, -1)),
+    ),
+    (k, l),
+    ("h", "w"),
+    {X: ONE_X, DELTA: ONE_DELTA},
+)
+
+_one_channel(
+    "grad_b_1ch",
+    "bias gradient, one channel: the sum of δ",
+    "grad_b",
+    Grad(b),
+    _sum(DELTA[i, j], (i, 0, plus(H_out, -1)), (j, 0, plus(W_out, -1))),
+    (),
+    (),
+    {DELTA: ONE_DELTA},
+)
+
+_one_channel(
+    "grad_x_scatter_1ch",
+    "input gradient, one channel, scatter: δ[i,j]·W[k,l] lands on X[i+k, j+l]",
+    "grad_x",
+    Grad(X[p, q]),
+    _sum(
+        times(
+            Iverson(sympy.Eq(plus(i, k), p)),
+            Iverson(sympy.Eq(plus(j, l), q)),
+            DELTA[i, j],
+            W[k, l],
+        ),
+        (i, 0, plus(H_out, -1)),
+        (j, 0, plus(W_out, -1)),
+        (k, 0, plus(K_h, -1)),
+        (l, 0, plus(K_w, -1)),
+    ),
+    (p, q),
+    ("h", "w"),
+    {DELTA: ONE_DELTA, W: ONE_W},
+)
+
+_one_channel(
+    "grad_x_gather_1ch",
+    "input gradient, one channel, gather: the outputs whose window covers X[p,q]",
+    "grad_x",
+    Grad(X[p, q]),
+    _sum(
+        times(DELTA[i, j], W[plus(p, minus(i)), plus(q, minus(j))]),
+        (i, sympy.Max(0, plus(p, minus(K_h), 1), evaluate=False), sympy.Min(plus(H_out, -1), p)),
+        (j, sympy.Max(0, plus(q, minus(K_w), 1), evaluate=False), sympy.Min(plus(W_out, -1), q)),
+    ),
+    (p, q),
+    ("h", "w"),
+    {DELTA: ONE_DELTA, W: ONE_W},
+)
+
+_one_channel(
+    "grad_x_full_1ch",
+    "input gradient, one channel: full cross-correlation of δ with the rotated kernel",
+    "grad_x",
+    Grad(X[p, q]),
+    _sum(
+        times(
+            DELTA_FULL[plus(p, k), plus(q, l)],
+            W[plus(K_h, -1, minus(k)), plus(K_w, -1, minus(l))],
+        ),
+        (k, 0, plus(K_h, -1)),
+        (l, 0, plus(K_w, -1)),
+    ),
+    (p, q),
+    ("h", "w"),
+    {
+        DELTA_FULL: TensorRef(
+            "delta", ("h", "w"), "δ̃", zero_outside=True, shift=(K_h - 1, K_w - 1)
+        ),
+        W: ONE_W,
+    },
+    where=(
+        r"\tilde{\delta}_{a,b} = \delta_{a-K_h+1,\,b-K_w+1}"
+        r"\text{ (0 outside }\delta\text{: } K_h-1 \text{ rows and } K_w-1"
+        r"\text{ columns of zeros on every side)}",
+    ),
+)
+
+
+# === Chapters 6-11: batch, channels, filters, groups, stride, padding, dilation ================
+n, c, f, g = S("n"), S("c"), S("f"), S("g")
+N, C_g, F_g = S("N"), S("C_g"), S("F_g")
+
+
+def _general(ndim: int) -> None:
+    suffix = "" if ndim == 2 else "_1d"
+    if ndim == 2:
+        outs, taps, ins = (i, j), (k, l), (p, q)
+        tags = ("_h", "_w")
+        axes = ("h", "w")
+        out_sizes = (H_out, W_out)
+    else:
+        outs, taps, ins = (i,), (k,), (p,)
+        tags = ("",)
+        axes = ("l",)
+        out_sizes = (S("L_out"),)
+    stride = tuple(S(f"s{t}") for t in tags)
+    pad = tuple(S(f"P{t}") for t in tags)
+    dil = tuple(S(f"d{t}") for t in tags)
+    kernel = tuple(S(f"K{t}") for t in tags)
+    params = {N: lambda cfg: cfg.batch, C_g: lambda cfg: cfg.channels_per_group}
+    params[F_g] = lambda cfg: cfg.filters_per_group
+    for dim in range(ndim):
+        params[kernel[dim]] = lambda cfg, dim=dim: cfg.kernel[dim]
+        params[stride[dim]] = lambda cfg, dim=dim: cfg.stride[dim]
+        params[pad[dim]] = lambda cfg, dim=dim: cfg.padding[dim][0]
+        params[dil[dim]] = lambda cfg, dim=dim: cfg.dilation[dim]
+        params[out_sizes[dim]] = lambda cfg, dim=dim: cfg.out_size[dim]
+    describe = (N, C_g, F_g, *kernel, *stride, *pad, *dil, *out_sizes)
+    x_axes = ("n", "c", *axes)
+    x_pad = TensorRef("X", x_axes, "X̄", zero_outside=True)
+    w_ref = TensorRef("W", ("f", "c", *axes), "W")
+    d_ref = TensorRef("delta", ("n", "f", *axes), "δ")
+    pad_where = (
+        r"\bar{X} = X \text{ inside } X,\ 0 \text{ in the padding }"
+        r"(P \text{ is the padding before each axis})",
+    )
+    # the input position a tap reads: s*i + d*k - P
+    reads = tuple(
+        plus(times(stride[a], outs[a]), times(dil[a], taps[a]), minus(pad[a])) for a in range(ndim)
+    )
+    tap_limits = [(taps[a], 0, plus(kernel[a], -1)) for a in range(ndim)]
+    out_limits = [(outs[a], 0, plus(out_sizes[a], -1)) for a in range(ndim)]
+    group_of_filter = ((g, floor(over(f, F_g))),)
+    group_of_channel = ((g, floor(over(c, C_g))),)
+    filter_limit = (f, times(g, F_g), plus(times(g, F_g), F_g, -1))
+    channel_in_group = plus(c, minus(times(g, C_g)))
+
+    def register(name, title, target, lhs, rhs, indices, target_axes, tensors, **extra):
+        _register(
+            Formula(
+                name=name + suffix,
+                title=title + ("" if ndim == 2 else " (1-D)"),
+                target=target,
+                lhs=lhs,
+                rhs=rhs,
+                indices=indices,
+                target_axes=target_axes,
+                tensors=tensors,
+                params=params,
+                family=f"general_{ndim}d",
+                describe=describe,
+                **extra,
+            )
+        )
+
+    register(
+        "conv",
+        "forward pass: channels, filters, groups, stride, padding, dilation",
+        "y",
+        Y[(n, f, *outs)],
+        plus(
+            B[f],
+            _sum(
+                times(W[(f, c, *taps)], X_PAD[(n, plus(times(g, C_g), c), *reads)]),
+                (c, 0, plus(C_g, -1)),
+                *tap_limits,
+            ),
+        ),
+        (n, f, *outs),
+        ("n", "f", *axes),
+        {B: TensorRef("b", ("f",), "b"), W: w_ref, X_PAD: x_pad},
+        definitions=group_of_filter,
+        where=pad_where,
+    )
+    register(
+        "grad_w",
+        "filter gradient: correlation of X with δ, summed over the batch",
+        "grad_w",
+        Grad(W[(f, c, *taps)]),
+        _sum(
+            times(DELTA[(n, f, *outs)], X_PAD[(n, plus(times(g, C_g), c), *reads)]),
+            (n, 0, plus(N, -1)),
+            *out_limits,
+        ),
+        (f, c, *taps),
+        ("f", "c", *axes),
+        {DELTA: d_ref, X_PAD: x_pad},
+        definitions=group_of_filter,
+        where=pad_where,
+    )
+    register(
+        "grad_b",
+        "bias gradient: δ summed over the batch and every position",
+        "grad_b",
+        Grad(B[f]),
+        _sum(DELTA[(n, f, *outs)], (n, 0, plus(N, -1)), *out_limits),
+        (f,),
+        ("f",),
+        {DELTA: d_ref},
+    )
+    register(
+        "grad_x_scatter",
+        "input gradient, scatter: δ·W lands on the input position the tap read",
+        "grad_x",
+        Grad(X[(n, c, *ins)]),
+        _sum(
+            times(
+                *(Iverson(sympy.Eq(reads[a], ins[a])) for a in range(ndim)),
+                DELTA[(n, f, *outs)],
+                W[(f, channel_in_group, *taps)],
+            ),
+            filter_limit,
+            *out_limits,
+            *tap_limits,
+        ),
+        (n, c, *ins),
+        x_axes,
+        {DELTA: d_ref, W: w_ref},
+        definitions=group_of_channel,
+    )
+    # gather: the outputs i whose tap (p + P - s*i)/d is a whole number in 0..K-1
+    low = tuple(S(f"{o}_lo") for o in ("i", "j")[:ndim])
+    high = tuple(S(f"{o}_hi") for o in ("i", "j")[:ndim])
+    bounds = []
+    for a in range(ndim):
+        reach = plus(ins[a], pad[a], minus(times(dil[a], plus(kernel[a], -1))))
+        bounds.append((low[a], sympy.Max(0, ceil(over(reach, stride[a])), evaluate=False)))
+        bounds.append(
+            (
+                high[a],
+                sympy.Min(
+                    plus(out_sizes[a], -1),
+                    floor(over(plus(ins[a], pad[a]), stride[a])),
+                    evaluate=False,
+                ),
+            )
+        )
+    offsets = tuple(plus(ins[a], pad[a], minus(times(stride[a], outs[a]))) for a in range(ndim))
+    register(
+        "grad_x_gather",
+        "input gradient, gather: exact bounds on the outputs that read X[n,c,p,q]",
+        "grad_x",
+        Grad(X[(n, c, *ins)]),
+        _sum(
+            times(
+                *(Divides(dil[a], offsets[a]) for a in range(ndim)),
+                DELTA[(n, f, *outs)],
+                W[(f, channel_in_group, *(over(offsets[a], dil[a]) for a in range(ndim)))],
+            ),
+            filter_limit,
+            *[(outs[a], low[a], high[a]) for a in range(ndim)],
+        ),
+        (n, c, *ins),
+        x_axes,
+        {DELTA: d_ref, W: w_ref},
+        definitions=(*group_of_channel, *bounds),
+    )
+    # full: zero-insert delta (stride), pad it, correlate with the rotated, swapped kernel
+    hat_where = (
+        r"\hat{\delta}_{n,f,a} = \delta_{n,f,(a - \pi)/s} \text{ when } (a-\pi)/s"
+        r"\text{ is a whole index of } \delta,\ 0 \text{ otherwise}",
+        r"\pi = d(K-1) - P \text{ per axis}",
+    )
+    rotated = tuple(plus(kernel[a], -1, minus(taps[a])) for a in range(ndim))
+    register(
+        "grad_x_full",
+        "input gradient: full correlation of zero-inserted δ with the rotated, "
+        "channel-swapped kernel",
+        "grad_x",
+        Grad(X[(n, c, *ins)]),
+        _sum(
+            times(
+                DELTA_HAT[(n, f, *(plus(ins[a], times(dil[a], taps[a])) for a in range(ndim)))],
+                W[(f, channel_in_group, *rotated)],
+            ),
+            filter_limit,
+            *tap_limits,
+        ),
+        (n, c, *ins),
+        x_axes,
+        {
+            DELTA_HAT: TensorRef(
+                "delta",
+                ("n", "f", *axes),
+                "δ̂",
+                zero_outside=True,
+                shift=(0, 0, *(d * (K - 1) - P for d, K, P in zip(dil, kernel, pad, strict=True))),
+                step=(1, 1, *stride),
+            ),
+            W: w_ref,
+        },
+        definitions=group_of_channel,
+        where=hat_where,
+    )
+
+
+_general(2)
+_general(1)
+
+
+# === Q5, in the reader's notation: one-based, no batch, no padding ============================
+ch, r, cc = S("ch"), S("r"), S("c")
+s, f_r, f_c, h, w, n_ch, n_f = (S(name) for name in ("s", "f_r", "f_c", "h", "w", "n_ch", "n_f"))
+h_O, w_O = S("h_O"), S("w_O")
+i_lo, i_hi, j_lo, j_hi = S("i_lo"), S("i_hi"), S("j_lo"), S("j_hi")
+X5, W5, B5, O5 = (sympy.IndexedBase(name) for name in ("X", "W", "b", "O"))
+D5 = sympy.IndexedBase(S(r"\frac{\partial L}{\partial O}"))
+Q5_PARAMS = {
+    s: lambda cfg: cfg.stride[0],
+    f_r: lambda cfg: cfg.kernel[0],
+    f_c: lambda cfg: cfg.kernel[1],
+    h: lambda cfg: cfg.in_size[0],
+    w: lambda cfg: cfg.in_size[1],
+    n_ch: lambda cfg: cfg.channels,
+    n_f: lambda cfg: cfg.filters,
+}
+Q5_SIZES = (
+    (h_O, plus(floor(over(plus(h, minus(f_r)), s)), 1)),
+    (w_O, plus(floor(over(plus(w, minus(f_c)), s)), 1)),
+)
+Q5_X = TensorRef("X", ("c", "h", "w"), "X")
+Q5_W = TensorRef("W", ("f", "c", "h", "w"), "W")
+Q5_D = TensorRef("delta", ("f", "h", "w"), "dL/dO")
+
+
+def _q5(name, title, target, lhs, rhs, indices, axes, tensors, definitions=(), **extra):
+    return _register(
+        Formula(
+            name=name,
+            title=title,
+            target=target,
+            lhs=lhs,
+            rhs=rhs,
+            indices=indices,
+            target_axes=axes,
+            tensors=tensors,
+            params=Q5_PARAMS,
+            family="reader_q5",
+            index_base=1,
+            definitions=definitions,
+            brackets=True,
+            describe=(s, f_r, f_c, h, w, n_ch, n_f),
+            **extra,
+        )
+    )
+
+
+def _q5_reads(row, col):
+    return (plus(times(plus(i, -1), s), row), plus(times(plus(j, -1), s), col))
+
+
+_q5(
+    "q5_conv",
+    "Q5: the reader's forward pass (one-based)",
+    "y",
+    O5[f, i, j],
+    plus(
+        _sum(
+            times(W5[f, ch, r, cc], X5[(ch, *_q5_reads(r, cc))]),
+            (ch, 1, n_ch),
+            (r, 1, f_r),
+            (cc, 1, f_c),
+        ),
+        B5[f],
+    ),
+    (f, i, j),
+    ("f", "h", "w"),
+    {W5: Q5_W, X5: Q5_X, B5: TensorRef("b", ("f",), "b")},
+)
+
+
+def _q5_grad_x(name, title, bounds, expected, note=""):
+    return _q5(
+        name,
+        title,
+        "grad_x",
+        Grad(X5[ch, p, q]),
+        _sum(
+            times(
+                D5[f, i, j],
+                W5[
+                    f,
+                    ch,
+                    plus(p, minus(times(plus(i, -1), s))),
+                    plus(q, minus(times(plus(j, -1), s))),
+                ],
+            ),
+            (f, 1, n_f),
+            (i, i_lo, i_hi),
+            (j, j_lo, j_hi),
+        ),
+        (ch, p, q),
+        ("c", "h", "w"),
+        {D5: Q5_D, W5: Q5_W},
+        definitions=bounds,
+        expected=expected,
+        note=note,
+    )
+
+
+def _reader_low(index, size):
+    return floor(plus(over(plus(index, minus(size)), s), 1))
+
+
+def _reader_high(index):
+    return floor(plus(over(plus(index, -1), s), 1))
+
+
+def _exact_low(index, size):
+    return plus(ceil(over(plus(index, minus(size)), s)), 1)
+
+
+def _exact_high(index):
+    return plus(floor(over(plus(index, -1), s)), 1)
+
+
+_q5_grad_x(
+    "q5_grad_x_reader",
+    "Q5: the reader's input gradient, exactly as asked",
+    (
+        (i_lo, _reader_low(p, f_r)),
+        (i_hi, _reader_high(p)),
+        (j_lo, _reader_low(q, f_c)),
+        (j_hi, _reader_high(q)),
+    ),
+    expected=False,
+    note="rounds the lower bound down and never clips the bounds to 1..h_O",
+)
+_q5_grad_x(
+    "q5_grad_x_ceil_only",
+    "Q5: lower bound rounded up, bounds not clipped",
+    (
+        (i_lo, _exact_low(p, f_r)),
+        (i_hi, _exact_high(p)),
+        (j_lo, _exact_low(q, f_c)),
+        (j_hi, _exact_high(q)),
+    ),
+    expected=False,
+    note="fixes the rounding; still reads δ outside 1..h_O near the borders",
+)
+_q5_grad_x(
+    "q5_grad_x_clip_only",
+    "Q5: bounds clipped to 1..h_O, lower bound still rounded down",
+    (
+        *Q5_SIZES,
+        (i_lo, sympy.Max(1, _reader_low(p, f_r), evaluate=False)),
+        (i_hi, sympy.Min(h_O, _reader_high(p), evaluate=False)),
+        (j_lo, sympy.Max(1, _reader_low(q, f_c), evaluate=False)),
+        (j_hi, sympy.Min(w_O, _reader_high(q), evaluate=False)),
+    ),
+    expected=False,
+    note="fixes the borders; still reads W past f_r when s does not divide p - f_r",
+)
+_q5_grad_x(
+    "q5_grad_x",
+    "Q5: the input gradient with corrected bounds",
+    (
+        *Q5_SIZES,
+        (i_lo, sympy.Max(1, _exact_low(p, f_r), evaluate=False)),
+        (i_hi, sympy.Min(h_O, _exact_high(p), evaluate=False)),
+        (j_lo, sympy.Max(1, _exact_low(q, f_c), evaluate=False)),
+        (j_hi, sympy.Min(w_O, _exact_high(q), evaluate=False)),
+    ),
+    expected=True,
+)
+_q5(
+    "q5_grad_w",
+    "Q5: the reader's filter gradient (bounds made explicit)",
+    "grad_w",
+    Grad(W5[f, ch, r, cc]),
+    _sum(
+        times(D5[f, i, j], X5[(ch, *_q5_reads(r, cc))]),
+        (i, 1, h_O),
+        (j, 1, w_O),
+    ),
+    (f, ch, r, cc),
+    ("f", "c", "h", "w"),
+    {D5: Q5_D, X5: Q5_X},
+    definitions=Q5_SIZES,
+)
+_q5(
+    "q5_grad_b",
+    "Q5: the reader's bias gradient (bounds made explicit)",
+    "grad_b",
+    Grad(B5[f]),
+    _sum(D5[f, i, j], (i, 1, h_O), (j, 1, w_O)),
+    (f,),
+    ("f",),
+    {D5: Q5_D},
+    definitions=Q5_SIZES,
+)

@@ -1,0 +1,369 @@
+"""Check a formula against the true gradient at every index of every configuration.
+
+For each configuration of the formula's grid, and each index of its left-hand
+side, the formula is evaluated term by term (``evaluate.py``) and compared, as
+an exact polynomial in the tensor entries, with the derivative sympy took of
+``L = sum(delta * Y)`` (``forward.py``). A term that reads an entry which does
+not exist, a term the true gradient has and the formula misses, a term the
+formula adds, or a wrong coefficient is a counterexample, described in words.
+
+The numeric side: the same formula, with whole numbers in place of the
+symbols, must give exactly what ``convgrad.conv`` / ``convgrad.conv_backward``
+compute for that configuration (whole numbers keep float64 sums exact).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .catalog import FORMULAS
+from .evaluate import Access, clean, entry_function, target_indices
+from .formula import Formula, book_axes
+from .forward import true_gradients
+from .grids import grid as family_grid
+from .tensors import Config
+
+_ORDINAL = {0: "1st", 1: "2nd", 2: "3rd"}
+KEEP = 200  # counterexamples kept per report (all are counted)
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """One place where a formula and the true gradient disagree, in words."""
+
+    kind: str  # "nonexistent", "missing", "extra", "coefficient", "numeric"
+    config: Config
+    at: dict
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class Report:
+    """What checking one formula on one grid found."""
+
+    formula: Formula
+    grid: str
+    mode: str
+    configurations: int = 0
+    entries: int = 0
+    mismatches: int = 0
+    nonexistent: int = 0
+    missing: int = 0
+    extra: int = 0
+    numeric_configurations: int = 0
+    numeric_mismatches: int = 0
+    seconds: float = 0.0
+    counterexamples: list = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.formula.name
+
+    @property
+    def passed(self) -> bool:
+        """True when every entry of every configuration equals the true gradient."""
+        return self.configurations > 0 and self.mismatches == 0 and self.numeric_mismatches == 0
+
+    @property
+    def as_expected(self) -> bool:
+        """Book formulas must pass; a reader's wrong formula must fail."""
+        return self.passed == self.formula.expected
+
+    @property
+    def first(self) -> str:
+        """The first counterexample in words, or "" if there is none."""
+        return self.counterexamples[0].text if self.counterexamples else ""
+
+    def verdict(self) -> str:
+        if self.passed:
+            return "correct"
+        parts = []
+        if self.nonexistent:
+            parts.append(f"{self.nonexistent} reads of entries that do not exist")
+        if self.missing:
+            parts.append(f"{self.missing} true terms missed")
+        if self.extra:
+            parts.append(f"{self.extra} wrong terms")
+        if self.numeric_mismatches:
+            parts.append(f"{self.numeric_mismatches} numeric mismatches")
+        return "wrong: " + ", ".join(parts)
+
+    def row(self) -> dict:
+        numeric = (
+            f"{self.numeric_configurations - self.numeric_mismatches}/"
+            f"{self.numeric_configurations} agree"
+            if self.numeric_configurations
+            else "not run"
+        )
+        return {
+            "formula": self.name,
+            "configurations": self.configurations,
+            "entries": self.entries,
+            "mismatches": self.mismatches,
+            "verdict": self.verdict(),
+            "numeric vs convgrad": numeric,
+            "first counterexample": self.first or "none",
+        }
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.name}: {self.formula.title}",
+            f"  grid {self.grid!r}, {self.mode} reading: {self.configurations} configurations, "
+            f"{self.entries} entries, {self.mismatches} mismatched entries "
+            f"({self.seconds:.2f} s)",
+            f"  verdict: {self.verdict()}",
+        ]
+        if self.numeric_configurations:
+            lines.append(
+                f"  numeric: {self.numeric_configurations - self.numeric_mismatches} of "
+                f"{self.numeric_configurations} configurations equal convgrad exactly"
+            )
+        if self.first:
+            lines.append(f"  first counterexample: {self.first}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self) -> str:
+        return ReportTable([self])._repr_markdown_()
+
+    def _repr_html_(self) -> str:
+        return ReportTable([self])._repr_html_()
+
+
+class ReportTable(list):
+    """Several reports, shown as one table (markdown, HTML or plain text)."""
+
+    @property
+    def passed(self) -> bool:
+        """True when every formula behaves as the book claims (wrong ones fail)."""
+        return all(report.as_expected for report in self)
+
+    def rows(self) -> list[dict]:
+        return [report.row() for report in self]
+
+    def _repr_markdown_(self) -> str:
+        rows = self.rows()
+        if not rows:
+            return "(no formulas checked)"
+        header = list(rows[0])
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for row in rows:
+            cells = [str(row[h]).replace("|", "\\|") for h in header]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = self.rows()
+        if not rows:
+            return "<p>(no formulas checked)</p>"
+        header = list(rows[0])
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(row[h]))}</td>" for h in header) + "</tr>"
+            for row in rows
+        )
+        return (
+            f'<table class="formula-checks"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>"
+        )
+
+    def __str__(self) -> str:
+        return "\n\n".join(str(report) for report in self)
+
+    __repr__ = __str__
+
+
+# --- words --------------------------------------------------------------------------------
+def _entry_words(formula: Formula, key, config: Config) -> str:
+    """A tensor entry as the formula writes it, e.g. ``W[1, 1, 4, 1]``."""
+    tensor, book_index = key
+    axes = book_axes(tensor, config.ndim)
+    for ref in formula.tensors.values():
+        if ref.tensor == tensor and not ref.zero_outside:
+            index = [book_index[axes.index(a)] + formula.index_base for a in ref.axes]
+            return f"{ref.text}[{', '.join(map(str, index))}]"
+    return f"{tensor}[{', '.join(map(str, book_index))}] (zero-based)"
+
+
+def _monomial_words(formula: Formula, monomial, config: Config) -> str:
+    if not monomial:
+        return "the constant 1"
+    return "·".join(_entry_words(formula, key, config) for key in monomial)
+
+
+def _at_words(formula: Formula, at: dict, config: Config) -> str:
+    where = ", ".join(f"{name}={value}" for name, value in at.items())
+    sizes = formula.describe_config(config)
+    return f"at {where} with {sizes}" if where else f"with {sizes}"
+
+
+def _access_words(formula: Formula, access: Access) -> str:
+    index = ", ".join(str(i) for i in access.index)
+    term = ", ".join(f"{name}={value}" for name, value in access.where.items())
+    term = f"the term {term}" if term else "the formula"
+    if access.axis < 0:
+        return f"{term} reads {access.text}[{index}], whose index is not a whole number"
+    first, last = access.valid
+    which = _ORDINAL.get(access.axis, f"{access.axis + 1}th")
+    if len(access.index) == 1:
+        span = f"its index runs {first}..{last}"
+    else:
+        span = f"its {which} index runs {first}..{last}"
+    if last < first:
+        span = "that axis is empty"
+    return f"{term} reads {access.text}[{index}], which does not exist ({span})"
+
+
+# --- the check ------------------------------------------------------------------------------
+def _numbers(config: Config, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        name: rng.integers(-5, 6, size=shape).astype(np.float64)
+        for name, shape in config.shapes.items()
+    }
+
+
+@functools.lru_cache(maxsize=4096)
+def _convgrad_result(config: Config) -> dict[str, np.ndarray]:
+    import convgrad
+
+    values = _numbers(config)
+    kwargs = config.conv_kwargs
+    y = convgrad.conv(values["X"], values["W"], values["b"], **kwargs)
+    grads = convgrad.conv_backward(values["delta"], values["X"], values["W"], **kwargs)
+    return {"y": y, "grad_x": grads.x, "grad_w": grads.w, "grad_b": grads.b}
+
+
+def _value(poly: dict, values: dict[str, np.ndarray]) -> float:
+    total = 0.0
+    for monomial, coeff in poly.items():
+        term = float(coeff)
+        for tensor, index in monomial:
+            term *= values[tensor][index]
+        total += term
+    return total
+
+
+def check(
+    formula: Formula | str,
+    grid: str | list[Config] = "full",
+    *,
+    mode: str = "strict",
+    numeric: bool = True,
+) -> Report:
+    """Check ``formula`` at every index of every configuration of ``grid``.
+
+    ``grid``: ``"small"``, ``"full"`` or a list of configurations. ``mode="strict"``
+    (the book's reading) treats a read outside a tensor as an error; ``mode="zero"``
+    reads every tensor as zero outside its range. ``numeric`` also compares the
+    formula, evaluated on whole numbers, with ``convgrad``.
+    """
+    if isinstance(formula, str):
+        formula = FORMULAS[formula]
+    if isinstance(grid, str):
+        grid_name, configs = grid, family_grid(formula.family, grid)
+    else:
+        grid_name, configs = "given", list(grid)
+    report = Report(formula, grid_name, mode)
+    start = time.perf_counter()
+    for config in configs:
+        if not formula.applies_to(config):
+            raise ValueError(f"{formula.name} cannot address {config.describe()}")
+        _check_config(formula, config, mode, numeric, report)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _keep(report: Report, counterexample: Counterexample) -> None:
+    if len(report.counterexamples) < KEEP:
+        report.counterexamples.append(counterexample)
+
+
+def _check_config(formula, config, mode, numeric, report) -> None:
+    truth = true_gradients(config).target(formula.target)
+    entry, arguments, bad_reads = entry_function(formula, config, mode)
+    names = [str(s) for s in formula.indices]
+    report.configurations += 1
+    values = convgrad_values = None
+    if numeric:
+        values = _numbers(config)
+        convgrad_values = _convgrad_result(config)[formula.target]
+        report.numeric_configurations += 1
+    numeric_wrong = False
+    for index, book_index in target_indices(formula, config):
+        report.entries += 1
+        bad_reads.clear()
+        value = clean(entry(*arguments, *index))
+        expected = truth[book_index]
+        at = dict(zip(names, index, strict=True))
+        wrong = False
+        for access in bad_reads:
+            wrong = True
+            report.nonexistent += 1
+            text = f"{_at_words(formula, at, config)}: {_access_words(formula, access)}"
+            _keep(report, Counterexample("nonexistent", config, at, text))
+        if value != expected:
+            wrong = True
+            for monomial in expected.keys() - value.keys():
+                report.missing += 1
+                text = (
+                    f"{_at_words(formula, at, config)}: the formula misses "
+                    f"{_monomial_words(formula, monomial, config)}, a term of the true gradient"
+                )
+                _keep(report, Counterexample("missing", config, at, text))
+            for monomial in value.keys() - expected.keys():
+                report.extra += 1
+                text = (
+                    f"{_at_words(formula, at, config)}: the formula has "
+                    f"{_monomial_words(formula, monomial, config)}, "
+                    "which the true gradient does not have"
+                )
+                _keep(report, Counterexample("extra", config, at, text))
+            for monomial in value.keys() & expected.keys():
+                if value[monomial] != expected[monomial]:
+                    report.extra += 1
+                    text = (
+                        f"{_at_words(formula, at, config)}: "
+                        f"{_monomial_words(formula, monomial, config)} has coefficient "
+                        f"{value[monomial]} in the formula, {expected[monomial]} in the truth"
+                    )
+                    _keep(report, Counterexample("coefficient", config, at, text))
+        if wrong:
+            report.mismatches += 1
+        if numeric:
+            number = _value(value, values)
+            if number != convgrad_values[book_index]:
+                numeric_wrong = True
+                text = (
+                    f"{_at_words(formula, at, config)}: the formula gives {number:g}, "
+                    f"convgrad {convgrad_values[book_index]:g}"
+                )
+                _keep(report, Counterexample("numeric", config, at, text))
+    if numeric_wrong:
+        report.numeric_mismatches += 1
+
+
+def check_all(
+    grid: str = "full", *, names=None, mode: str = "strict", numeric: bool = True
+) -> ReportTable:
+    """Check every registered formula (or those ``names``) on its ``grid``."""
+    names = list(FORMULAS) if names is None else list(names)
+    return ReportTable(check(FORMULAS[name], grid, mode=mode, numeric=numeric) for name in names)
+
+
+__all__ = [
+    "Counterexample",
+    "Report",
+    "ReportTable",
+    "check",
+    "check_all",
+]

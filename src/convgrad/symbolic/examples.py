@@ -1,0 +1,2 @@
+def q1_example():
+    raise NotImplementedError
