@@ -1,0 +1,33 @@
+// Loaded on every page of the book, before the theme's deferred scripts.
+
+// FontAwesome (from the theme) would otherwise swap <i class="fa ..."> nodes for <svg>
+// nodes, and widget views that later update their icons (a Play button) lose them.
+window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, {
+  autoReplaceSvg: "nest",
+});
+
+// The ipywidgets base typesets labels with MathJax 2's `MathJax.Hub.Queue`; the book
+// runs MathJax 3, which has no Hub. Translate those calls to MathJax 3's typesetPromise.
+(function () {
+  function typesetLater(element) {
+    const mathjax = window.MathJax;
+    const ready = mathjax.startup && mathjax.startup.promise;
+    const run = () => (mathjax.typesetPromise ? mathjax.typesetPromise(element ? [element] : undefined) : null);
+    Promise.resolve(ready)
+      .then(run)
+      .catch((err) => console.warn("MathJax could not typeset a widget label:", err));
+  }
+  function installHub() {
+    const mathjax = window.MathJax;
+    if (!mathjax || mathjax.Hub || !mathjax.version) return;
+    mathjax.Hub = {
+      Queue(...jobs) {
+        for (const job of jobs) {
+          if (Array.isArray(job) && job[0] === "Typeset") typesetLater(job[2]);
+        }
+      },
+    };
+  }
+  document.addEventListener("DOMContentLoaded", installHub);
+  window.addEventListener("load", installHub);
+})();

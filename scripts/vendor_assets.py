@@ -1,0 +1,69 @@
+"""Copy the pinned front-end files from node_modules/ into assets/vendor/.
+
+`npm ci` fetches them (versions pinned in package.json and package-lock.json);
+this script keeps only what the built book serves, under stable paths that
+_config.yml points at. assets/vendor/ is generated: never edit or commit it.
+"""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "node_modules"
+VENDOR = ROOT / "assets" / "vendor"
+
+# (package, file or folder inside the package, destination inside assets/vendor)
+COPIES = [
+    # MathJax 3, the version Sphinx 7's mathjax3 support is written for. The whole es5
+    # tree: the TeX component loads fonts and extensions from beside itself on demand.
+    ("mathjax", "es5", "mathjax"),
+    ("requirejs", "require.js", "requirejs/require.js"),
+    # The ipywidgets 8 embed script, plus the icon fonts its stylesheet asks for.
+    ("@jupyter-widgets/html-manager", "dist/embed-amd.js", "html-manager/embed-amd.js"),
+    # anywidget's front end; the widget state names it "anywidget", which the
+    # page's require.js configuration maps to this file.
+    ("anywidget", "dist/index.js", "anywidget/index.js"),
+]
+FONT_SUFFIXES = {".woff2", ".woff", ".ttf", ".eot", ".svg"}
+
+
+def package_version(package: str) -> str:
+    manifest = NODE_MODULES / package / "package.json"
+    if not manifest.exists():
+        sys.exit(f"{manifest} is missing: run `npm ci` first (make assets does both).")
+    return json.loads(manifest.read_text())["version"]
+
+
+def expected_versions() -> dict[str, str]:
+    return json.loads((ROOT / "package.json").read_text())["dependencies"]
+
+
+def main() -> None:
+    pinned = expected_versions()
+    for package, wanted in pinned.items():
+        found = package_version(package)
+        if found != wanted:
+            sys.exit(f"node_modules has {package} {found}, package.json pins {wanted}: run npm ci")
+    if VENDOR.exists():
+        shutil.rmtree(VENDOR)
+    for package, source, destination in COPIES:
+        src = NODE_MODULES / package / source
+        dst = VENDOR / destination
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst)
+        else:
+            shutil.copy2(src, dst)
+    fonts = NODE_MODULES / "@jupyter-widgets/html-manager/dist"
+    for font in sorted(fonts.iterdir()):
+        if font.suffix in FONT_SUFFIXES:
+            shutil.copy2(font, VENDOR / "html-manager" / font.name)
+    (VENDOR / "VERSIONS.json").write_text(json.dumps(pinned, indent=2, sort_keys=True) + "\n")
+    total = sum(f.stat().st_size for f in VENDOR.rglob("*") if f.is_file())
+    print(f"vendored {len(pinned)} packages into {VENDOR.relative_to(ROOT)} ({total / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

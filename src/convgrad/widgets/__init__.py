@@ -1,0 +1,12 @@
+"""Interactive figures for the book, built on anywidget.
+
+Python computes everything a figure shows with convgrad and sends it as plain
+lists; one small ES module per widget draws it in SVG and reacts to the reader.
+The figures therefore work in the static HTML book as well as in JupyterLab.
+"""
+
+from .input_gradient import InputGradient
+from .sliding_window import SlidingWindow
+from .weight_gradient import WeightGradient
+
+__all__ = ["SlidingWindow", "WeightGradient", "InputGradient"]

@@ -1,0 +1,130 @@
+"""What every widget shares: checking its 2-D inputs and writing numbers for the reader.
+
+The widgets show one channel in two dimensions; everything they display is
+computed here in Python with convgrad and sent to the browser as plain lists,
+so the saved page can redraw any position without a kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..conv import conv, conv_backward
+from ..geometry import conv_geometry
+
+HERE = Path(__file__).parent
+CSS = (HERE / "widgets.css").read_text()
+
+
+def esm(name: str) -> str:
+    """The ES module that draws widget `name`: its own .js file after the shared helpers."""
+    return (HERE / "_draw.js").read_text() + "\n" + (HERE / f"{name}.js").read_text()
+
+
+def as_grid(value, name: str) -> np.ndarray:
+    """A 2-D float64 array, or a ValueError naming what was passed."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} has shape {array.shape} but the widgets show one channel in 2-D: "
+            f"pass a 2-D array (H, W)"
+        )
+    return array
+
+
+def number(value: float) -> str:
+    """A number as the reader should see it: short, no trailing zeros, true minus sign."""
+    value = float(value)
+    if value == 0:
+        return "0"
+    text = f"{value:.4g}"
+    if "e" not in text and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace("-", "\u2212")
+
+
+def product_term(a: float, b: float) -> str:
+    """`a·b`, with negative factors in parentheses."""
+
+    def factor(v):
+        text = number(v)
+        return f"({text})" if text.startswith("\u2212") else text
+
+    return f"{factor(a)}\u00b7{factor(b)}"
+
+
+def grid(array: np.ndarray) -> list[list[float]]:
+    return [[float(v) for v in row] for row in np.asarray(array)]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One 2-D, single-channel convolution: its inputs, geometry and convgrad's results."""
+
+    x: np.ndarray
+    w: np.ndarray
+    stride: tuple[int, int]
+    padding: tuple[tuple[int, int], tuple[int, int]]
+    dilation: tuple[int, int]
+    out_size: tuple[int, int]
+    y: np.ndarray
+
+    @classmethod
+    def build(cls, x, w, *, stride=1, padding=0, dilation=1) -> Layer:
+        x, w = as_grid(x, "x"), as_grid(w, "w")
+        geometry = conv_geometry(
+            (1, 1, *x.shape), (1, 1, *w.shape), stride=stride, padding=padding, dilation=dilation
+        )
+        options = dict(stride=geometry.stride, padding=geometry.padding, dilation=geometry.dilation)
+        y = conv(x[None, None], w[None, None], **options)[0, 0]
+        return cls(x, w, geometry.stride, geometry.padding, geometry.dilation, geometry.out_size, y)
+
+    @property
+    def options(self) -> dict:
+        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation)
+
+    @property
+    def x_padded(self) -> np.ndarray:
+        return np.pad(self.x, self.padding)
+
+    def check_delta(self, delta) -> np.ndarray:
+        delta = as_grid(delta, "delta")
+        if delta.shape != self.out_size:
+            raise ValueError(
+                f"delta = dL/dY has shape {delta.shape} but the output Y has shape "
+                f"{self.out_size} (x {self.x.shape}, w {self.w.shape}, stride {self.stride}, "
+                f"padding {self.padding}, dilation {self.dilation}): they must match"
+            )
+        return delta
+
+    def gradients(self, delta: np.ndarray):
+        """convgrad's (grad_x, grad_w) for upstream gradient delta, as 2-D arrays."""
+        grads = conv_backward(
+            delta[None, None], self.x[None, None], self.w[None, None], **self.options
+        )
+        return grads.x[0, 0], grads.w[0, 0]
+
+    def tap(self, out: tuple[int, int], k: tuple[int, int]) -> tuple[int, int]:
+        """Position in the padded input read by output `out` through kernel tap `k`."""
+        return tuple(
+            o * s + kk * d for o, kk, s, d in zip(out, k, self.stride, self.dilation, strict=True)
+        )
+
+    def state(self) -> dict:
+        """The inputs as JSON, for the browser (and for tests that recompute them)."""
+        return {
+            "x": grid(self.x),
+            "w": grid(self.w),
+            "stride": list(self.stride),
+            "padding": [list(p) for p in self.padding],
+            "dilation": list(self.dilation),
+            "out_size": list(self.out_size),
+        }
+
+
+def positions(shape) -> list[tuple[int, int]]:
+    """Every (row, col) of a 2-D grid in reading order."""
+    return [(r, c) for r in range(shape[0]) for c in range(shape[1])]

@@ -1,0 +1,158 @@
+// Drawing helpers shared by the widgets' ES modules (prepended to each one by Python).
+// Python sends every number and label; these functions only lay out SVG and react.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const CELL = 40;
+const STATE_CLASSES = ["cg-read", "cg-hit", "cg-selected"];
+
+function svgEl(tag, attrs, parent) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function htmlEl(tag, attrs, parent, text) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
+  if (text !== undefined) node.textContent = text;
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+// Same rule as convgrad.widgets._common.number: 4 significant digits, true minus sign.
+function fmt(value) {
+  if (value === 0) return "0";
+  let text = Number(value).toPrecision(4);
+  if (!text.includes("e") && text.includes(".")) text = text.replace(/0+$/, "").replace(/\.$/, "");
+  return text.replace("-", "\u2212");
+}
+
+// A captioned grid of numbers. `kind(r, c)` gives fixed classes (padding, zeros);
+// `pick(r, c)` makes cells clickable and the grid keyboard-usable (arrow keys).
+function drawGrid(parent, caption, values, options) {
+  const { kind = () => "", pick = null, label = "" } = options || {};
+  const rows = values.length;
+  const cols = values[0].length;
+  const figure = htmlEl("figure", { class: "cg-grid" }, parent);
+  htmlEl("figcaption", {}, figure, caption);
+  const width = cols * CELL + 4;
+  const height = rows * CELL + 4;
+  const svg = svgEl("svg", {
+    viewBox: `0 0 ${width} ${height}`,
+    width: String(width),
+    role: "img",
+    "aria-label": label || caption,
+  }, figure);
+  const cells = [];
+  for (let r = 0; r < rows; r++) {
+    cells.push([]);
+    for (let c = 0; c < cols; c++) {
+      const classes = ["cg-cell", kind(r, c)].filter(Boolean).join(" ");
+      const g = svgEl("g", { class: classes, transform: `translate(${2 + c * CELL},${2 + r * CELL})` }, svg);
+      g.dataset.row = r;
+      g.dataset.col = c;
+      svgEl("rect", { width: CELL, height: CELL }, g);
+      svgEl("text", { x: CELL / 2, y: CELL / 2 + 2 }, g).textContent = fmt(values[r][c]);
+      svgEl("text", { class: "cg-tag", x: CELL - 3, y: 2 }, g);
+      if (pick) {
+        g.classList.add("cg-pick");
+        g.addEventListener("click", () => pick(r, c));
+      }
+      cells[r].push(g);
+    }
+  }
+  const overlay = svgEl("g", {}, svg);
+  return {
+    figure,
+    svg,
+    rows,
+    cols,
+    cells,
+    reset() {
+      for (const row of cells) {
+        for (const g of row) {
+          g.classList.remove(...STATE_CLASSES);
+          g.querySelector(".cg-tag").textContent = "";
+        }
+      }
+      overlay.replaceChildren();
+    },
+    mark(r, c, cls, tag) {
+      const g = cells[r][c];
+      g.classList.add(cls);
+      if (tag !== undefined) g.querySelector(".cg-tag").textContent = tag;
+    },
+    outline(r0, c0, r1, c1) {
+      svgEl("rect", {
+        class: "cg-window",
+        x: 2 + c0 * CELL - 2,
+        y: 2 + r0 * CELL - 2,
+        width: (c1 - c0 + 1) * CELL + 4,
+        height: (r1 - r0 + 1) * CELL + 4,
+      }, overlay);
+    },
+  };
+}
+
+// Arrow keys move a (row, col) selection on a focusable grid; `get`/`set` use flat indices.
+function keyboard(grid, get, set, label) {
+  grid.svg.setAttribute("tabindex", "0");
+  grid.svg.setAttribute("role", "group");
+  grid.svg.setAttribute("aria-label", label);
+  grid.svg.addEventListener("keydown", (event) => {
+    const index = get();
+    let r = Math.floor(index / grid.cols);
+    let c = index % grid.cols;
+    if (event.key === "ArrowRight") c = Math.min(grid.cols - 1, c + 1);
+    else if (event.key === "ArrowLeft") c = Math.max(0, c - 1);
+    else if (event.key === "ArrowDown") r = Math.min(grid.rows - 1, r + 1);
+    else if (event.key === "ArrowUp") r = Math.max(0, r - 1);
+    else return;
+    event.preventDefault();
+    set(r * grid.cols + c);
+  });
+}
+
+// Slider, Play/Pause button and a caption for the current step.
+function stepper(parent, count, label, set) {
+  const bar = htmlEl("div", { class: "cg-controls" }, parent);
+  const play = htmlEl("button", { type: "button", class: "cg-play", "aria-label": `Play through ${label}` }, bar, "\u25b6 Play");
+  const range = htmlEl("input", {
+    type: "range", min: "0", max: String(count - 1), step: "1", value: "0", class: "cg-slider", "aria-label": label,
+  }, bar);
+  const caption = htmlEl("span", { class: "cg-step", "aria-live": "polite" }, bar);
+  let timer = null;
+  const stop = () => {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+    play.textContent = "\u25b6 Play";
+  };
+  range.addEventListener("input", () => set(Number(range.value)));
+  play.addEventListener("click", () => {
+    if (timer !== null) return stop();
+    play.textContent = "\u275a\u275a Pause";
+    const advance = () => set((Number(range.value) + 1) % count);
+    advance();
+    timer = setInterval(advance, 900);
+  });
+  return {
+    show(index, text) {
+      range.value = String(index);
+      caption.textContent = text;
+    },
+    stop,
+  };
+}
+
+// Keep a synced integer trait and redraw on every change (from the page or from Python).
+function syncedIndex(model, name, count, draw) {
+  const set = (index) => {
+    const clamped = Math.max(0, Math.min(count - 1, Math.round(index)));
+    if (clamped === model.get(name)) return;
+    model.set(name, clamped);
+    model.save_changes();
+  };
+  model.on(`change:${name}`, draw);
+  return { get: () => model.get(name), set, off: () => model.off(`change:${name}`, draw) };
+}

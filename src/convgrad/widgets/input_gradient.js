@@ -1,0 +1,73 @@
+// InputGradient: pick an input pixel. Scatter (left): the outputs that read it and the
+// weight each used. Gather (right): the rotated kernel over the spread, zero-padded dL/dY.
+
+function render({ model, el }) {
+  const inputs = model.get("inputs");
+  const frames = model.get("frames");
+  const cols = inputs.x[0].length;
+  const kw = inputs.w[0].length;
+
+  const root = htmlEl("div", { class: "cg-widget", "data-widget": "InputGradient" }, el);
+  root.dataset.inputs = JSON.stringify(inputs);
+  const pixel = syncedIndex(model, "pixel", frames.length, () => draw());
+  const top = htmlEl("div", { class: "cg-row" }, root);
+  const inputGrid = drawGrid(top, "input X (click a pixel)", inputs.x, {
+    pick: (r, c) => pixel.set(r * cols + c),
+  });
+  keyboard(inputGrid, pixel.get, pixel.set, "input X: arrow keys pick a pixel");
+  const gradGrid = drawGrid(top, "\u2202L/\u2202X", inputs.grad_x);
+
+  const views = htmlEl("div", { class: "cg-views" }, root);
+  const scatterView = htmlEl("div", { class: "cg-view cg-scatter-view" }, views);
+  htmlEl("h4", {}, scatterView, "Scatter: where did this pixel go?");
+  const scatterRow = htmlEl("div", { class: "cg-row" }, scatterView);
+  const kernelGrid = drawGrid(scatterRow, "kernel W", inputs.w);
+  const deltaGrid = drawGrid(scatterRow, "\u03b4 = \u2202L/\u2202Y", inputs.delta);
+  const scatterEquation = htmlEl("div", { class: "cg-equation cg-scatter" }, scatterView);
+
+  const gatherView = htmlEl("div", { class: "cg-view cg-gather-view" }, views);
+  htmlEl("h4", {}, gatherView, "Gather: the full convolution");
+  const gatherRow = htmlEl("div", { class: "cg-row" }, gatherView);
+  const rotatedGrid = drawGrid(gatherRow, "W rotated 180\u00b0", inputs.w_rotated);
+  const fullGrid = drawGrid(gatherRow, "\u03b4 spread by the stride, zero-padded", inputs.delta_full, {
+    kind: (r, c) => (inputs.delta_full_is_delta[r][c] ? "" : "cg-zero"),
+  });
+  const gatherEquation = htmlEl("div", { class: "cg-equation cg-gather" }, gatherView);
+
+  const steps = stepper(root, frames.length, "input pixel", pixel.set);
+  htmlEl("p", { class: "cg-note" }, root,
+    "Both sums give the same number: the gather view only adds zero terms and reorders the scatter view.");
+
+  function draw() {
+    const index = pixel.get();
+    const frame = frames[index];
+    for (const g of [inputGrid, gradGrid, kernelGrid, deltaGrid, rotatedGrid, fullGrid]) g.reset();
+    const [r, c] = frame.pixel;
+    inputGrid.mark(r, c, "cg-selected");
+    gradGrid.mark(r, c, "cg-selected");
+    frame.scatter.forEach((hit, n) => {
+      deltaGrid.mark(hit.out[0], hit.out[1], "cg-hit", "\u00d7W" + hit.k.join(","));
+      kernelGrid.mark(hit.k[0], hit.k[1], "cg-read", String(n + 1));
+    });
+    frame.gather_taps.forEach(([tr, tc], k) => {
+      const weight = inputs.w_rotated[Math.floor(k / kw)][k % kw];
+      fullGrid.mark(tr, tc, "cg-read", "\u00d7" + fmt(weight));
+      rotatedGrid.mark(Math.floor(k / kw), k % kw, "cg-read");
+    });
+    const first = frame.gather_taps[0];
+    const last = frame.gather_taps[frame.gather_taps.length - 1];
+    fullGrid.outline(first[0], first[1], last[0], last[1]);
+    scatterEquation.textContent = frame.scatter_equation;
+    gatherEquation.textContent = frame.gather_equation;
+    root.dataset.position = String(index);
+    root.dataset.value = String(frame.value);
+    steps.show(index, `pixel X[${r},${c}], ${index + 1} of ${frames.length}`);
+  }
+  draw();
+  return () => {
+    steps.stop();
+    pixel.off();
+  };
+}
+
+export default { render };

@@ -1,0 +1,56 @@
+// SlidingWindow: padded input, kernel, output; the window for one output at a time.
+
+function render({ model, el }) {
+  const inputs = model.get("inputs");
+  const frames = model.get("frames");
+  const [[top, bottom], [left, right]] = inputs.padding;
+  const padded = inputs.x_padded;
+  const isPad = (r, c) =>
+    r < top || r >= padded.length - bottom || c < left || c >= padded[0].length - right;
+  const kw = inputs.w[0].length;
+  const outCols = inputs.out_size[1];
+
+  const root = htmlEl("div", { class: "cg-widget", "data-widget": "SlidingWindow" }, el);
+  root.dataset.inputs = JSON.stringify(inputs);
+  const row = htmlEl("div", { class: "cg-row" }, root);
+  const inputGrid = drawGrid(row, "input X, zero padding shaded", padded, {
+    kind: (r, c) => (isPad(r, c) ? "cg-pad" : ""),
+  });
+  const kernelGrid = drawGrid(row, "kernel W", inputs.w);
+  const position = syncedIndex(model, "position", frames.length, () => draw());
+  const outGrid = drawGrid(row, "output Y (click a cell)", inputs.y, {
+    pick: (r, c) => position.set(r * outCols + c),
+  });
+  keyboard(outGrid, position.get, position.set, "output Y: arrow keys move the window");
+  const equation = htmlEl("div", { class: "cg-equation", "aria-live": "polite" }, root);
+  const steps = stepper(root, frames.length, "output position", position.set);
+  htmlEl("p", { class: "cg-note" }, root,
+    `stride ${inputs.stride.join("\u00d7")}, padding ${inputs.padding.map((p) => p.join("/")).join(", ")}, ` +
+    `dilation ${inputs.dilation.join("\u00d7")}; the small numbers are the kernel weights on the cells they read.`);
+
+  function draw() {
+    const index = position.get();
+    const frame = frames[index];
+    for (const g of [inputGrid, kernelGrid, outGrid]) g.reset();
+    frame.taps.forEach(([r, c], k) => {
+      const weight = inputs.w[Math.floor(k / kw)][k % kw];
+      inputGrid.mark(r, c, "cg-read", "\u00d7" + fmt(weight));
+      kernelGrid.mark(Math.floor(k / kw), k % kw, "cg-read");
+    });
+    const first = frame.taps[0];
+    const last = frame.taps[frame.taps.length - 1];
+    inputGrid.outline(first[0], first[1], last[0], last[1]);
+    outGrid.mark(frame.out[0], frame.out[1], "cg-hit");
+    equation.textContent = frame.equation;
+    root.dataset.position = String(index);
+    root.dataset.value = String(frame.value);
+    steps.show(index, `output (${frame.out[0]}, ${frame.out[1]}), ${index + 1} of ${frames.length}`);
+  }
+  draw();
+  return () => {
+    steps.stop();
+    position.off();
+  };
+}
+
+export default { render };

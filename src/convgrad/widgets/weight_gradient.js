@@ -1,0 +1,55 @@
+// WeightGradient: pick a kernel weight; the inputs it multiplied and the matching
+// entries of dL/dY light up in numbered pairs, and their products sum to dL/dW.
+
+function render({ model, el }) {
+  const inputs = model.get("inputs");
+  const frames = model.get("frames");
+  const [[top, bottom], [left, right]] = inputs.padding;
+  const padded = inputs.x_padded;
+  const isPad = (r, c) =>
+    r < top || r >= padded.length - bottom || c < left || c >= padded[0].length - right;
+  const kw = inputs.w[0].length;
+
+  const root = htmlEl("div", { class: "cg-widget", "data-widget": "WeightGradient" }, el);
+  root.dataset.inputs = JSON.stringify(inputs);
+  const row = htmlEl("div", { class: "cg-row" }, root);
+  const weight = syncedIndex(model, "weight", frames.length, () => draw());
+  const kernelGrid = drawGrid(row, "kernel W (click a weight)", inputs.w, {
+    pick: (r, c) => weight.set(r * kw + c),
+  });
+  keyboard(kernelGrid, weight.get, weight.set, "kernel W: arrow keys pick a weight");
+  const inputGrid = drawGrid(row, "input X, zero padding shaded", padded, {
+    kind: (r, c) => (isPad(r, c) ? "cg-pad" : ""),
+  });
+  const deltaGrid = drawGrid(row, "\u03b4 = \u2202L/\u2202Y", inputs.delta);
+  const gradGrid = drawGrid(row, "\u2202L/\u2202W", inputs.grad_w);
+  const equation = htmlEl("div", { class: "cg-equation", "aria-live": "polite" }, root);
+  const steps = stepper(root, frames.length, "kernel weight", weight.set);
+  htmlEl("p", { class: "cg-note" }, root,
+    "Pair n: the input tagged n times the \u03b4 tagged n. One weight, shared by every window, " +
+    "collects one product per output position.");
+
+  function draw() {
+    const index = weight.get();
+    const frame = frames[index];
+    for (const g of [kernelGrid, inputGrid, deltaGrid, gradGrid]) g.reset();
+    const [a, b] = frame.weight;
+    kernelGrid.mark(a, b, "cg-selected");
+    gradGrid.mark(a, b, "cg-selected");
+    frame.pairs.forEach((pair, n) => {
+      inputGrid.mark(pair.input[0], pair.input[1], "cg-read", String(n + 1));
+      deltaGrid.mark(pair.out[0], pair.out[1], "cg-hit", String(n + 1));
+    });
+    equation.textContent = frame.equation;
+    root.dataset.position = String(index);
+    root.dataset.value = String(frame.value);
+    steps.show(index, `weight W[${a},${b}], ${index + 1} of ${frames.length}`);
+  }
+  draw();
+  return () => {
+    steps.stop();
+    weight.off();
+  };
+}
+
+export default { render };
