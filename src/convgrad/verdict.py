@@ -315,7 +315,8 @@ def conv_forward_verdict(
                 **geometry,
             )
         others[f"PyTorch {torch.__version__.split('+')[0]} forward"] = {"Y": y.numpy()}
-    title = f"forward Y = conv(X, W, b) for X {x.shape}, W {w.shape}"
+    settings = ", ".join(f"{key}={value}" for key, value in geometry.items())
+    title = f"forward Y = conv(X, W, b) for X {x.shape}, W {w.shape}; {settings}"
     return numeric_verdict(title, ours, others)
 
 
