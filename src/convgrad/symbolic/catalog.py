@@ -9,6 +9,8 @@ is a reader's own (Q5 is one-based, written as the reader wrote it).
 - Chapters 6-11, everything (batch, channels, filters, groups, stride, padding,
   dilation), 2-D and 1-D: ``conv``, ``grad_w``, ``grad_b``, ``grad_x_scatter``,
   ``grad_x_gather``, ``grad_x_full`` and the same names ending in ``_1d``.
+- Q1, in the reader's numbering (V1..V9, W1..W4, G1..G4, one-based):
+  ``q1_conv`` and ``q1_grad_w`` (the reader's guess, which is right).
 - Q5: ``q5_conv``, ``q5_grad_x_reader`` (as asked, wrong), ``q5_grad_x_ceil_only``
   and ``q5_grad_x_clip_only`` (half-corrected, still wrong), ``q5_grad_x`` (corrected),
   ``q5_grad_w``, ``q5_grad_b``.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import sympy
 
 from .formula import (
+    Alias,
     Divides,
     Formula,
     Grad,
@@ -605,4 +608,72 @@ _q5(
     ("f",),
     {D5: Q5_D},
     definitions=Q5_SIZES,
+)
+
+
+# === Q1, in the reader's numbering: V1..V9 (3x3, row by row), W1..W4 (2x2), G1..G4 ============
+kk, m = S("k"), S("m")
+V1 = sympy.IndexedBase("V")
+W1 = sympy.IndexedBase("W")
+G1 = sympy.IndexedBase("G")
+NU = S("nu")
+# the pixel under W_m when the filter sits on window k: row, column of each, one-based
+_nu = plus(
+    times(3, plus(floor(over(plus(kk, -1), 2)), floor(over(plus(m, -1), 2)))),
+    sympy.Mod(plus(kk, -1), 2, evaluate=False),
+    sympy.Mod(plus(m, -1), 2, evaluate=False),
+    1,
+)
+Q1_WHERE = (
+    r"\nu(k, m) = 3\left(\left\lfloor\tfrac{k-1}{2}\right\rfloor"
+    r" + \left\lfloor\tfrac{m-1}{2}\right\rfloor\right)"
+    r" + (k-1) \bmod 2 + (m-1) \bmod 2 + 1"
+    r"\text{: the pixel under } W_m \text{ in window } k",
+)
+Q1_TENSORS = {
+    V1: TensorRef("X", ("h", "w"), "V", flat=True),
+    W1: TensorRef("W", ("h", "w"), "W", flat=True),
+}
+
+
+def _q1(name, title, target, lhs, rhs, index, tensors, **extra):
+    return _register(
+        Formula(
+            name=name,
+            title=title,
+            target=target,
+            lhs=lhs,
+            rhs=rhs,
+            indices=(index,),
+            target_axes=("h", "w"),
+            tensors=tensors,
+            params={},
+            family="q1",
+            index_base=1,
+            target_flat=True,
+            where=Q1_WHERE,
+            loss="E",
+            **extra,
+        )
+    )
+
+
+_q1(
+    "q1_conv",
+    "Q1: the four outputs G1..G4 of a 3x3 input and a 2x2 filter",
+    "y",
+    G1[kk],
+    _sum(times(W1[m], V1[Alias(NU, _nu, kk, m)]), (m, 1, 4)),
+    kk,
+    Q1_TENSORS,
+    bias=False,
+)
+_q1(
+    "q1_grad_w",
+    "Q1: the reader's guess dE/dW_m = sum over windows k of dE/dG_k times V(k)",
+    "grad_w",
+    Grad(W1[m]),
+    _sum(times(Grad(G1[kk]), V1[Alias(NU, _nu, kk, m)]), (kk, 1, 4)),
+    m,
+    {**Q1_TENSORS, G1: TensorRef("delta", ("h", "w"), "dE/dG", flat=True)},
 )

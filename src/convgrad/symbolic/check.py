@@ -62,6 +62,16 @@ class Report:
     numeric_mismatches: int = 0
     seconds: float = 0.0
     counterexamples: list = field(default_factory=list)
+    causes: dict = field(default_factory=dict)  # cause in words -> [count, first example]
+
+    def explain(self) -> str:
+        """Every kind of error found, how often, and its first instance, in words."""
+        if not self.causes:
+            return f"{self.name}: no counterexample on the {self.grid!r} grid."
+        lines = [f"{self.name}: {self.verdict()}"]
+        for cause, (count, example) in self.causes.items():
+            lines.append(f"- {cause}: {count} times; first {example}")
+        return "\n".join(lines)
 
     @property
     def name(self) -> str:
@@ -190,6 +200,13 @@ def _entry_words(formula: Formula, key, config: Config) -> str:
     for ref in formula.tensors.values():
         if ref.tensor == tensor and not ref.zero_outside:
             index = [book_index[axes.index(a)] + formula.index_base for a in ref.axes]
+            if ref.flat:  # count row by row, as the formula does
+                shape = config.shapes[tensor]
+                sizes = [shape[axes.index(a)] for a in ref.axes]
+                flat = 0
+                for value, size in zip(index, sizes, strict=True):
+                    flat = flat * size + value - formula.index_base
+                return f"{ref.text}{flat + formula.index_base}"
             return f"{ref.text}[{', '.join(map(str, index))}]"
     return f"{tensor}[{', '.join(map(str, book_index))}] (zero-based)"
 
@@ -203,7 +220,8 @@ def _monomial_words(formula: Formula, monomial, config: Config) -> str:
 def _at_words(formula: Formula, at: dict, config: Config) -> str:
     where = ", ".join(f"{name}={value}" for name, value in at.items())
     sizes = formula.describe_config(config)
-    return f"at {where} with {sizes}" if where else f"with {sizes}"
+    sizes = f" with {sizes}" if sizes else ""
+    return f"at {where}{sizes}" if where else f"at the one entry{sizes}"
 
 
 def _access_words(formula: Formula, access: Access) -> str:
@@ -283,9 +301,25 @@ def check(
     return report
 
 
-def _keep(report: Report, counterexample: Counterexample) -> None:
+def _keep(report: Report, counterexample: Counterexample, cause: str) -> None:
     if len(report.counterexamples) < KEEP:
         report.counterexamples.append(counterexample)
+    if cause in report.causes:
+        report.causes[cause][0] += 1
+    else:
+        report.causes[cause] = [1, counterexample.text]
+
+
+def _access_cause(access: Access) -> str:
+    if access.axis < 0:
+        return f"reads {access.text} at an index that is not a whole number"
+    first, last = access.valid
+    value = access.index[access.axis]
+    side = "below" if value < first else "above"
+    if len(access.index) == 1:
+        return f"reads {access.text} with its index {side} its range"
+    which = _ORDINAL.get(access.axis, f"{access.axis + 1}th")
+    return f"reads {access.text} with its {which} index {side} its range"
 
 
 def _check_config(formula, config, mode, numeric, report) -> None:
@@ -297,6 +331,8 @@ def _check_config(formula, config, mode, numeric, report) -> None:
     if numeric:
         values = _numbers(config)
         convgrad_values = _convgrad_result(config)[formula.target]
+        if formula.target == "y" and not formula.bias:
+            convgrad_values = convgrad_values - values["b"].reshape((1, -1) + (1,) * config.ndim)
         report.numeric_configurations += 1
     numeric_wrong = False
     for index, book_index in target_indices(formula, config):
@@ -304,13 +340,15 @@ def _check_config(formula, config, mode, numeric, report) -> None:
         bad_reads.clear()
         value = clean(entry(*arguments, *index))
         expected = truth[book_index]
+        if not formula.bias:  # the formula claims Y - b: leave the bias term out
+            expected = {m: c for m, c in expected.items() if not (m and m[0][0] == "b")}
         at = dict(zip(names, index, strict=True))
         wrong = False
         for access in bad_reads:
             wrong = True
             report.nonexistent += 1
             text = f"{_at_words(formula, at, config)}: {_access_words(formula, access)}"
-            _keep(report, Counterexample("nonexistent", config, at, text))
+            _keep(report, Counterexample("nonexistent", config, at, text), _access_cause(access))
         if value != expected:
             wrong = True
             for monomial in expected.keys() - value.keys():
@@ -319,7 +357,11 @@ def _check_config(formula, config, mode, numeric, report) -> None:
                     f"{_at_words(formula, at, config)}: the formula misses "
                     f"{_monomial_words(formula, monomial, config)}, a term of the true gradient"
                 )
-                _keep(report, Counterexample("missing", config, at, text))
+                _keep(
+                    report,
+                    Counterexample("missing", config, at, text),
+                    "misses a term of the true gradient",
+                )
             for monomial in value.keys() - expected.keys():
                 report.extra += 1
                 text = (
@@ -327,7 +369,11 @@ def _check_config(formula, config, mode, numeric, report) -> None:
                     f"{_monomial_words(formula, monomial, config)}, "
                     "which the true gradient does not have"
                 )
-                _keep(report, Counterexample("extra", config, at, text))
+                _keep(
+                    report,
+                    Counterexample("extra", config, at, text),
+                    "has a term the true gradient does not have",
+                )
             for monomial in value.keys() & expected.keys():
                 if value[monomial] != expected[monomial]:
                     report.extra += 1
@@ -336,7 +382,11 @@ def _check_config(formula, config, mode, numeric, report) -> None:
                         f"{_monomial_words(formula, monomial, config)} has coefficient "
                         f"{value[monomial]} in the formula, {expected[monomial]} in the truth"
                     )
-                    _keep(report, Counterexample("coefficient", config, at, text))
+                    _keep(
+                        report,
+                        Counterexample("coefficient", config, at, text),
+                        "has a term with the wrong coefficient",
+                    )
         if wrong:
             report.mismatches += 1
         if numeric:
@@ -347,7 +397,11 @@ def _check_config(formula, config, mode, numeric, report) -> None:
                     f"{_at_words(formula, at, config)}: the formula gives {number:g}, "
                     f"convgrad {convgrad_values[book_index]:g}"
                 )
-                _keep(report, Counterexample("numeric", config, at, text))
+                _keep(
+                    report,
+                    Counterexample("numeric", config, at, text),
+                    "differs from convgrad in numbers",
+                )
     if numeric_wrong:
         report.numeric_mismatches += 1
 

@@ -20,7 +20,7 @@ from fractions import Fraction
 
 import sympy
 
-from .formula import TARGET_TENSOR, Divides, Formula, Iverson, book_axes
+from .formula import TARGET_TENSOR, Alias, Divides, Formula, Grad, Iverson, book_axes
 from .tensors import Config
 
 ZERO: dict = {}
@@ -148,6 +148,10 @@ class _Translator:
             indices = ", ".join(self.scalar(i, scope) for i in expr.indices)
             where = ", ".join(self.name(s) for s in scope)
             return f"_get({site}, ({indices},), ({where}{',' if scope else ''}))", True
+        if isinstance(expr, Alias):
+            return self.code(expr.args[1], scope)
+        if isinstance(expr, Grad):  # dL/dY written as such: the entry of delta it names
+            return self.code(expr.args[0], scope)
         if isinstance(expr, sympy.Symbol) and expr in self.formula.tensors:
             # a tensor with no index of its own (the bias of one filter)
             ref = self.refs.index(expr)
@@ -311,6 +315,8 @@ class _RefSpec:
         self.shift = [base + int(sympy.sympify(v).subs(values)) for v in shift]
         self.step = [int(sympy.sympify(v).subs(values)) for v in step]
         self.base = base
+        self.flat = ref.flat
+        self.flat_size = math.prod(self.sizes)
 
 
 def entry_function(formula: Formula, config: Config, mode: str = "strict"):
@@ -331,6 +337,15 @@ def entry_function(formula: Formula, config: Config, mode: str = "strict"):
     def get(site, index, where):
         spec, scope = sites[site]
         full = [0] * len(spec.shape)
+        if spec.flat:  # one index counting the listed axes row by row
+            offset = index[0] - spec.base
+            if not 0 <= offset < spec.flat_size:
+                if strict:
+                    bad_reads.append(_access(spec, index, scope, where, 0))
+                return ZERO
+            for position, size in zip(reversed(spec.positions), reversed(spec.sizes)):
+                offset, full[position] = divmod(offset, size)
+            return {((spec.tensor, tuple(full)),): 1}
         for axis, (value, shift, step, size, position) in enumerate(
             zip(index, spec.shift, spec.step, spec.sizes, spec.positions)
         ):
@@ -363,7 +378,9 @@ def entry_function(formula: Formula, config: Config, mode: str = "strict"):
 def _access(spec: _RefSpec, index, scope, where, axis) -> Access:
     index = tuple(int(i) if isinstance(i, int) or i.denominator == 1 else i for i in index)
     valid = ()
-    if axis >= 0:
+    if spec.flat:
+        valid = (spec.base, spec.base + spec.flat_size - 1)
+    elif axis >= 0:
         first = spec.shift[axis]
         valid = (first, first + (spec.sizes[axis] - 1) * spec.step[axis])
     return Access(spec.ref.text, index, {str(s): v for s, v in zip(scope, where)}, axis, valid)
@@ -375,6 +392,13 @@ def target_indices(formula: Formula, config: Config):
     shape = config.shapes[TARGET_TENSOR[formula.target]]
     positions = [axes.index(a) for a in formula.target_axes]
     base = formula.index_base
+    if formula.target_flat:
+        for number, book in enumerate(itertools.product(*(range(shape[p]) for p in positions))):
+            full = [0] * len(shape)
+            for position, value in zip(positions, book):
+                full[position] = value
+            yield (number + base,), tuple(full)
+        return
     for book in itertools.product(*(range(shape[p]) for p in positions)):
         full = [0] * len(shape)
         for position, value in zip(positions, book):

@@ -10,7 +10,7 @@ expression, so the reader sees exactly what was checked.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy
 from sympy.printing.latex import LatexPrinter
@@ -65,6 +65,23 @@ class Iverson(sympy.Function):
         return r"\left[" + printer._print(self.args[0]) + r"\right]"
 
 
+class Alias(sympy.Function):
+    """A named shorthand: displays as ``name(args)``, evaluates as its expansion.
+
+    ``Alias(Symbol("nu"), expansion, k, m)`` prints ``\nu(k, m)``; the formula's
+    "where" line says what it stands for.
+    """
+
+    def _latex(self, printer):
+        label, _, *shown = self.args
+        return (
+            printer._print(label)
+            + r"\left("
+            + ", ".join(printer._print(a) for a in shown)
+            + r"\right)"
+        )
+
+
 class Divides(sympy.Function):
     """``[d | a]``: 1 when ``d`` divides ``a`` exactly, else 0."""
 
@@ -89,6 +106,7 @@ class TensorRef:
     defined by the formula's "where" clause as zero outside the tensor, with
     ``shift`` and ``step`` per axis: entry ``a`` is the tensor's ``(a - shift)/step``
     when that is a whole number inside the range, else 0 (padding, zero insertion).
+    ``flat=True``: one index counts the listed axes row by row (Q1's ``V1 ... V9``).
     """
 
     tensor: str
@@ -97,6 +115,7 @@ class TensorRef:
     zero_outside: bool = False
     shift: tuple = ()
     step: tuple = ()
+    flat: bool = False
 
 
 BOOK_AXES = {
@@ -151,11 +170,18 @@ class Formula:
     expected: bool = True
     describe: tuple = ()
     note: str = ""
-    _compiled: object = field(default=None, repr=False)
+    target_flat: bool = False
+    loss: str = "L"
+    bias: bool = True
+    _compiled: object = field(default=None, init=False, repr=False)
+
+    def variant(self, **changes) -> Formula:
+        """A copy with some fields changed (e.g. a deliberately broken ``rhs``)."""
+        return replace(self, **changes)
 
     # --- rendering ---------------------------------------------------------------
     def _printer(self) -> LatexPrinter:
-        return _BookPrinter(brackets=self.brackets)
+        return _BookPrinter(brackets=self.brackets, loss=self.loss)
 
     def latex_rhs(self) -> str:
         return self._printer().doprint(self.rhs)
@@ -233,9 +259,15 @@ SPATIAL_NAMES = ("l", "d", "h", "w")
 class _BookPrinter(LatexPrinter):
     """sympy's LaTeX, with terms kept in written order and one ``\\sum`` per index."""
 
-    def __init__(self, brackets: bool = False):
+    def __init__(self, brackets: bool = False, loss: str = "L"):
         super().__init__({"order": "none"})
         self._brackets = brackets
+        self._loss = loss
+
+    def _needs_mul_brackets(self, expr, first=False, last=False) -> bool:
+        if isinstance(expr, (sympy.Indexed, Grad)):
+            return False  # an entry is one factor, whatever its indices hold
+        return super()._needs_mul_brackets(expr, first=first, last=last)
 
     def _print_Indexed(self, expr):
         base = self._print(expr.base.label)
@@ -264,8 +296,9 @@ class Grad(sympy.Function):
 
     def _latex(self, printer):
         (entry,) = self.args
+        loss = getattr(printer, "_loss", "L")
         if isinstance(entry, sympy.Indexed) and getattr(printer, "_brackets", False):
             base = printer._print(entry.base.label)
             indices = ", ".join(printer._print(i) for i in entry.indices)
-            return rf"\frac{{\partial L}}{{\partial {base}}}[{indices}]"
-        return rf"\frac{{\partial L}}{{\partial {printer._print(entry)}}}"
+            return rf"\frac{{\partial {loss}}}{{\partial {base}}}[{indices}]"
+        return rf"\frac{{\partial {loss}}}{{\partial {printer._print(entry)}}}"
