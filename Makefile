@@ -23,7 +23,7 @@ $(VENV)/.test-deps: $(VENV)/.book-deps requirements-test.txt
 # pinned in package.json, fetched from npm and served by the site itself.
 assets: assets/vendor/.stamp
 assets/vendor/.stamp: package.json package-lock.json scripts/vendor_assets.py
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	$(PYTHON) scripts/vendor_assets.py
 	touch $@
 

@@ -1,0 +1,347 @@
+"""The built book in a real browser (Debian's chromium driven by playwright), issue 3.
+
+Every page: no console errors, no failed requests, nothing fetched from any host but
+the local server, and all math typeset by MathJax. Every widget on the widgets page:
+each control changes the drawing, and the numbers shown are convgrad's.
+"""
+
+import functools
+import http.server
+import json
+import re
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+import convgrad
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "_build" / "html"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WIDGETS_PAGE = "book/widgets.html"
+
+
+def pages():
+    if not (SITE / "index.html").exists():
+        pytest.fail(f"{SITE} has no built book: run `make book` first (make test does)")
+    # _static/ holds theme templates and vendored files, not pages of the book
+    return sorted(
+        str(p.relative_to(SITE)) for p in SITE.rglob("*.html") if "_static" not in p.parts
+    )
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    pages()
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """One page load with every console message, failure and request recorded."""
+
+    def __init__(self, browser, url, viewport=None):
+        self.context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.errors, self.failed, self.foreign = [], [], []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", self._response)
+        self.page.on("request", self._request)
+        self.page.goto(url, wait_until="load")
+        self.settle()
+
+    def _console(self, message):
+        if message.type == "error":
+            self.errors.append(f"{message.text} at {message.location.get('url')}")
+
+    def _response(self, response):
+        if response.status >= 400:
+            self.failed.append(f"{response.url} (HTTP {response.status})")
+
+    def _request(self, request):
+        host = urlparse(request.url).hostname
+        if request.url.startswith(("http:", "https:", "ws:", "wss:")) and host != "127.0.0.1":
+            self.foreign.append(request.url)
+
+    def settle(self):
+        page = self.page
+        page.wait_for_load_state("networkidle")
+        # widget views: every saved view has been rendered into its output cell
+        page.wait_for_function(
+            """() => Array.from(document.querySelectorAll(
+                 'script[type="application/vnd.jupyter.widget-view+json"]'))
+               .every(s => s.parentElement.querySelector('.widget-subarea > *'))""",
+            timeout=20_000,
+        )
+        # math: MathJax has finished its first typesetting pass
+        page.wait_for_function(
+            """() => !document.querySelector('.math') ||
+                 (window.MathJax && MathJax.startup && MathJax.startup.promise)""",
+            timeout=20_000,
+        )
+        page.evaluate(
+            "() => window.MathJax && MathJax.startup ? MathJax.startup.promise.then(() => 1) : 0"
+        )
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.mark.parametrize("path", pages())
+def test_page_loads_cleanly_and_offline(browser, site_url, path):
+    visit = Visit(browser, f"{site_url}/{path}")
+    try:
+        assert not visit.errors, f"console errors on {path}: {visit.errors}"
+        assert not visit.failed, f"failed requests on {path}: {visit.failed}"
+        assert not visit.foreign, f"{path} contacted other hosts: {visit.foreign}"
+        math = visit.page.evaluate(
+            """() => {
+              const math = Array.from(document.querySelectorAll('.math'));
+              const untypeset = math.filter(m => !m.querySelector('mjx-container'));
+              const article = (document.querySelector('article') || document.body).cloneNode(true);
+              article.querySelectorAll('pre, code, script, style, mjx-container, .cg-widget')
+                .forEach(n => n.remove());
+              return {count: math.length, untypeset: untypeset.length,
+                      containers: document.querySelectorAll('mjx-container').length,
+                      text: article.textContent};
+            }"""
+        )
+        assert math["untypeset"] == 0, f"{math['untypeset']} formulas left untypeset on {path}"
+        if math["count"]:
+            assert math["containers"] >= math["count"], f"MathJax did not render {path}"
+        raw = [m for m in ("$$", "\\(", "\\[", "\\frac", "\\partial") if m in math["text"]]
+        assert not raw, f"raw TeX {raw} left on {path}"
+    finally:
+        visit.close()
+
+
+# --- widgets ---------------------------------------------------------------------------
+
+NUMBER = re.compile(r"\(?(\u2212?\d+(?:\.\d+)?(?:e[+\u2212-]?\d+)?)\)?")
+
+
+def as_float(text):
+    return float(text.replace("\u2212", "-"))
+
+
+def displayed_total(equation):
+    """The number after the last '=' of an equation the widget writes out."""
+    return as_float(equation.rsplit("=", 1)[1].strip())
+
+
+def displayed_terms(equation):
+    """The products a·b written between the last two '=' signs, as floats."""
+    body = equation.rsplit("=", 2)[1]
+    terms = []
+    for term in body.split(" + "):
+        if "\u00b7" not in term:
+            continue
+        a, b = term.strip().split("\u00b7")
+        terms.append(as_float(a.strip("()")) * as_float(b.strip("()")))
+    return terms
+
+
+def expected_value(kind, inputs, index):
+    """What convgrad computes for the widget's inputs at this index (reading order)."""
+    x = np.array(inputs["x"], dtype=float)[None, None]
+    w = np.array(inputs["w"], dtype=float)[None, None]
+    options = dict(
+        stride=tuple(inputs["stride"]),
+        padding=tuple(tuple(p) for p in inputs["padding"]),
+        dilation=tuple(inputs["dilation"]),
+    )
+    if kind == "SlidingWindow":
+        y = convgrad.conv(x, w, **options)[0, 0]
+        return y.flat[index]
+    delta = np.array(inputs["delta"], dtype=float)[None, None]
+    grads = convgrad.conv_backward(delta, x, w, **options)
+    if kind == "WeightGradient":
+        return grads.w[0, 0].flat[index]
+    assert kind == "InputGradient"
+    return grads.x[0, 0].flat[index]
+
+
+@pytest.fixture(scope="module")
+def widgets_visit(browser, site_url):
+    if WIDGETS_PAGE not in pages():
+        pytest.fail(f"{WIDGETS_PAGE} was not built")
+    visit = Visit(browser, f"{site_url}/{WIDGETS_PAGE}")
+    yield visit
+    visit.close()
+
+
+def widget_count():
+    html = (SITE / WIDGETS_PAGE).read_text()
+    state_json = re.search(
+        r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', html, re.S
+    )
+    assert state_json, f"{WIDGETS_PAGE} carries no widget state"
+    state = json.loads(state_json.group(1))["state"]
+    return sum("data-widget" in model["state"].get("_esm", "") for model in state.values())
+
+
+WIDGETS = range(widget_count()) if (SITE / WIDGETS_PAGE).exists() else [0]
+
+
+def snapshot(root):
+    """Everything a widget draws: its SVG markup (classes, tags) and its written sums."""
+    return root.evaluate(
+        "r => Array.from(r.querySelectorAll('svg, .cg-equation')).map(n => n.outerHTML).join()"
+    )
+
+
+def check_numbers(root):
+    kind = root.get_attribute("data-widget")
+    inputs = json.loads(root.get_attribute("data-inputs"))
+    index = int(root.get_attribute("data-position"))
+    expected = expected_value(kind, inputs, index)
+    assert float(root.get_attribute("data-value")) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    for equation in root.locator(".cg-equation").all_inner_texts():
+        shown = displayed_total(equation)
+        assert shown == pytest.approx(expected, rel=1e-3, abs=1e-9), f"{kind}[{index}]: {equation}"
+        terms = displayed_terms(equation)
+        assert sum(terms) == pytest.approx(expected, rel=1e-3, abs=1e-6), f"terms of {equation}"
+    return index
+
+
+def test_widgets_page_has_every_widget(widgets_visit):
+    kinds = widgets_visit.page.locator(".cg-widget").evaluate_all(
+        "roots => roots.map(r => r.dataset.widget)"
+    )
+    assert len(kinds) == widget_count()
+    assert {"SlidingWindow", "WeightGradient", "InputGradient"} <= set(kinds)
+
+
+@pytest.mark.parametrize("n", WIDGETS)
+def test_widget_slider_moves_the_drawing(widgets_visit, n):
+    root = widgets_visit.page.locator(".cg-widget").nth(n)
+    slider = root.locator("input.cg-slider")
+    last = int(slider.get_attribute("max"))
+    assert last >= 1, "a widget with one position has nothing to show"
+    start = check_numbers(root)
+    for target in sorted({last, last // 2, 1} - {start}):
+        before = snapshot(root)
+        slider.fill(str(target))
+        assert root.get_attribute("data-position") == str(target)
+        assert snapshot(root) != before, f"moving the slider to {target} changed nothing"
+        check_numbers(root)
+    slider.fill("0")
+    assert check_numbers(root) == 0
+
+
+@pytest.mark.parametrize("n", WIDGETS)
+def test_widget_keyboard_moves_the_selection(widgets_visit, n):
+    root = widgets_visit.page.locator(".cg-widget").nth(n)
+    root.locator("input.cg-slider").fill("0")
+    grid = root.locator('svg[tabindex="0"]')
+    assert grid.count() == 1, "each widget has one keyboard-focusable grid"
+    grid.focus()
+    cols = grid.locator("g.cg-cell").evaluate_all(
+        "cells => Math.max(...cells.map(c => +c.dataset.col)) + 1"
+    )
+    rows = grid.locator("g.cg-cell").evaluate_all(
+        "cells => Math.max(...cells.map(c => +c.dataset.row)) + 1"
+    )
+    moves = [("ArrowRight", 1)] if cols > 1 else []
+    moves += [("ArrowDown", cols)] if rows > 1 else []
+    assert moves, "a 1x1 grid cannot be navigated"
+    position = 0
+    for key, step in moves:
+        before = snapshot(root)
+        grid.press(key)
+        position += step
+        assert root.get_attribute("data-position") == str(position), f"{key} did not move"
+        assert snapshot(root) != before
+        check_numbers(root)
+    before = snapshot(root)
+    grid.press("ArrowLeft" if cols > 1 else "ArrowUp")
+    assert snapshot(root) != before
+
+
+@pytest.mark.parametrize("n", WIDGETS)
+def test_widget_click_picks_a_cell(widgets_visit, n):
+    root = widgets_visit.page.locator(".cg-widget").nth(n)
+    root.locator("input.cg-slider").fill("0")
+    cells = root.locator("g.cg-pick")
+    count = cells.count()
+    assert count >= 2
+    cols = cells.evaluate_all("cells => Math.max(...cells.map(c => +c.dataset.col)) + 1")
+    for index in (count - 1, count // 2):
+        before = snapshot(root)
+        cells.nth(index).click()
+        assert root.get_attribute("data-position") == str(index)
+        row, col = divmod(index, cols)
+        assert cells.nth(index).get_attribute("data-row") == str(row)
+        assert cells.nth(index).get_attribute("data-col") == str(col)
+        assert snapshot(root) != before
+        check_numbers(root)
+
+
+@pytest.mark.parametrize("n", WIDGETS)
+def test_widget_play_steps_through_positions(widgets_visit, n):
+    root = widgets_visit.page.locator(".cg-widget").nth(n)
+    root.locator("input.cg-slider").fill("0")
+    play = root.locator("button.cg-play")
+    before = snapshot(root)
+    play.click()
+    try:
+        widgets_visit.page.wait_for_function(
+            "r => Number(r.dataset.position) >= 2", arg=root.element_handle(), timeout=5_000
+        )
+    finally:
+        play.click()  # pause
+    assert "Play" in play.inner_text()
+    assert snapshot(root) != before
+    check_numbers(root)
+
+
+def test_widgets_fit_a_phone(browser, site_url):
+    visit = Visit(browser, f"{site_url}/{WIDGETS_PAGE}", viewport={"width": 360, "height": 740})
+    try:
+        overflow = visit.page.locator(".cg-widget").evaluate_all(
+            "roots => roots.filter(r => r.scrollWidth > r.clientWidth + 1).length"
+        )
+        assert overflow == 0, f"{overflow} widget(s) wider than a 360 px screen"
+    finally:
+        visit.close()
+
+
+def test_chromium_is_debian_s(browser):
+    assert shutil.which("chromium") or CHROMIUM.exists()
+    assert browser.version, "the browser did not start"
