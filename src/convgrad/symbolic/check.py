@@ -40,6 +40,7 @@ class Counterexample:
     config: Config
     at: dict
     text: str
+    detail: object = None  # the bad read (an Access) or the monomial concerned
 
     def __str__(self) -> str:
         return self.text
@@ -348,7 +349,11 @@ def _check_config(formula, config, mode, numeric, report) -> None:
             wrong = True
             report.nonexistent += 1
             text = f"{_at_words(formula, at, config)}: {_access_words(formula, access)}"
-            _keep(report, Counterexample("nonexistent", config, at, text), _access_cause(access))
+            _keep(
+                report,
+                Counterexample("nonexistent", config, at, text, access),
+                _access_cause(access),
+            )
         if value != expected:
             wrong = True
             for monomial in expected.keys() - value.keys():
@@ -359,7 +364,7 @@ def _check_config(formula, config, mode, numeric, report) -> None:
                 )
                 _keep(
                     report,
-                    Counterexample("missing", config, at, text),
+                    Counterexample("missing", config, at, text, monomial),
                     "misses a term of the true gradient",
                 )
             for monomial in value.keys() - expected.keys():
@@ -371,7 +376,7 @@ def _check_config(formula, config, mode, numeric, report) -> None:
                 )
                 _keep(
                     report,
-                    Counterexample("extra", config, at, text),
+                    Counterexample("extra", config, at, text, monomial),
                     "has a term the true gradient does not have",
                 )
             for monomial in value.keys() & expected.keys():
@@ -384,7 +389,7 @@ def _check_config(formula, config, mode, numeric, report) -> None:
                     )
                     _keep(
                         report,
-                        Counterexample("coefficient", config, at, text),
+                        Counterexample("coefficient", config, at, text, monomial),
                         "has a term with the wrong coefficient",
                     )
         if wrong:

@@ -1,0 +1,165 @@
+"""The checker itself: it must fail on broken formulas, or it proves nothing.
+
+Each test below breaks one book formula in one way a derivation typically goes
+wrong (an off-by-one index, a missing channel sum, an unflipped kernel, a wrong
+bound, a stride forgotten) and asserts that the check reports it, in words.
+"""
+
+import sympy
+
+from convgrad.symbolic import FORMULAS, Config, check
+from convgrad.symbolic.catalog import (
+    DELTA,
+    DELTA_FULL,
+    H_out,
+    K_h,
+    K_w,
+    W,
+    W_out,
+    X,
+    i,
+    j,
+    k,
+    l,
+    p,
+    q,
+)
+from convgrad.symbolic.formula import minus, plus, times
+
+S = sympy.Symbol
+
+
+def _sum(body, *limits):
+    return sympy.Sum(body, *reversed(limits))
+
+
+def test_off_by_one_index_fails():
+    good = FORMULAS["grad_w_1ch"]
+    broken = good.variant(
+        name="grad_w_1ch_off_by_one",
+        rhs=_sum(
+            times(DELTA[i, j], X[plus(i, k, 1), plus(j, l)]),
+            (i, 0, plus(H_out, -1)),
+            (j, 0, plus(W_out, -1)),
+        ),
+    )
+    report = check(broken, "small")
+    assert not report.passed
+    assert report.nonexistent > 0 and report.missing > 0
+    assert any("which does not exist" in str(c) for c in report.counterexamples)
+    assert report.numeric_mismatches > 0  # the numbers disagree with convgrad too
+
+
+def test_missing_channel_sum_fails_only_with_several_channels():
+    good = FORMULAS["conv"]
+    c = S("c")
+    # drop the sum over input channels: keep channel c = 0 of the group only
+    body = good.rhs.args[1].function.subs(c, 0)
+    limits = [lim for lim in good.rhs.args[1].limits if lim[0] != c]
+    broken = good.variant(
+        name="conv_no_channel_sum", rhs=plus(good.rhs.args[0], sympy.Sum(body, *limits))
+    )
+    one_channel = [Config.make((4, 4), (2, 2), channels=1, filters=2)]
+    two_channels = [Config.make((4, 4), (2, 2), channels=2, filters=2)]
+    assert check(broken, one_channel).passed
+    report = check(broken, two_channels)
+    assert not report.passed and report.missing > 0
+    assert "misses" in report.first
+
+
+def test_unflipped_kernel_fails():
+    good = FORMULAS["grad_x_full_1ch"]
+    broken = good.variant(
+        name="grad_x_full_unflipped",
+        rhs=_sum(
+            times(DELTA_FULL[plus(p, k), plus(q, l)], W[k, l]),
+            (k, 0, plus(K_h, -1)),
+            (l, 0, plus(K_w, -1)),
+        ),
+    )
+    report = check(broken, "small")
+    assert not report.passed
+    assert report.missing > 0 and report.extra > 0
+    # a 1x1 kernel is its own rotation: there the unflipped formula is right
+    assert check(broken, [Config.make((3, 4), (1, 1))]).passed
+
+
+def test_wrong_upper_bound_fails_strictly_and_passes_under_zero_reading():
+    good = FORMULAS["grad_x_gather_1ch"]
+    # upper bound p instead of min(H_out - 1, p): i may pass the last output row
+    broken = good.variant(
+        name="gather_unclipped",
+        rhs=_sum(
+            times(DELTA[i, j], W[plus(p, minus(i)), plus(q, minus(j))]),
+            (i, sympy.Max(0, plus(p, minus(K_h), 1)), p),
+            (j, sympy.Max(0, plus(q, minus(K_w), 1)), sympy.Min(plus(W_out, -1), q)),
+        ),
+    )
+    strict = check(broken, "full")
+    assert not strict.passed
+    assert strict.nonexistent > 0 and strict.missing == 0
+    assert "reads δ[" in strict.first and "which does not exist" in strict.first
+    # reading δ as zero outside its range hides exactly this kind of error
+    assert check(broken, "full", mode="zero").passed
+
+
+def test_wrong_lower_bound_fails():
+    good = FORMULAS["grad_x_gather_1ch"]
+    # lower bound p - K_h instead of p - K_h + 1: one kernel row too far
+    broken = good.variant(
+        name="gather_low_bound",
+        rhs=_sum(
+            times(DELTA[i, j], W[plus(p, minus(i)), plus(q, minus(j))]),
+            (i, sympy.Max(0, plus(p, minus(K_h))), sympy.Min(plus(H_out, -1), p)),
+            (j, sympy.Max(0, plus(q, minus(K_w), 1)), sympy.Min(plus(W_out, -1), q)),
+        ),
+    )
+    report = check(broken, "small")
+    assert not report.passed
+    assert any("reads W with its 1st index above its range" in c for c in report.causes)
+
+
+def test_too_narrow_bound_misses_terms():
+    good = FORMULAS["grad_x_gather_1ch"]
+    # upper bound p - 1: the window starting at p itself is forgotten
+    broken = good.variant(
+        name="gather_narrow",
+        rhs=_sum(
+            times(DELTA[i, j], W[plus(p, minus(i)), plus(q, minus(j))]),
+            (i, sympy.Max(0, plus(p, minus(K_h), 1)), sympy.Min(plus(H_out, -1), plus(p, -1))),
+            (j, sympy.Max(0, plus(q, minus(K_w), 1)), sympy.Min(plus(W_out, -1), q)),
+        ),
+    )
+    report = check(broken, "small")
+    assert not report.passed and report.missing > 0 and report.nonexistent == 0
+    assert check(broken, "small", mode="zero").missing > 0  # no reading rescues it
+
+
+def test_forgotten_stride_fails_only_with_stride():
+    good = FORMULAS["grad_w_1d"]
+    s = S("s")
+    broken = good.variant(name="grad_w_no_stride", rhs=good.rhs.subs(s, 1))
+    assert check(broken, [Config.make((6,), (3,), stride=1)]).passed
+    report = check(broken, [Config.make((6,), (3,), stride=2)])
+    assert not report.passed
+
+
+def test_wrong_coefficient_fails():
+    good = FORMULAS["grad_b_1ch"]
+    broken = good.variant(name="grad_b_twice", rhs=times(2, good.rhs))
+    report = check(broken, "small")
+    assert not report.passed and "coefficient 2" in report.first
+
+
+def test_forgotten_dilation_fails():
+    good = FORMULAS["grad_x_scatter_1d"]
+    d = S("d")
+    broken = good.variant(name="scatter_no_dilation", rhs=good.rhs.subs(d, 1))
+    report = check(broken, [Config.make((7,), (3,), dilation=2, padding=1)])
+    assert not report.passed and report.missing > 0
+
+
+def test_all_broken_variants_are_not_silently_equal_to_the_originals():
+    # the variants above are new objects: the originals still pass
+    for name in ("grad_w_1ch", "conv", "grad_x_full_1ch", "grad_x_gather_1ch", "grad_b_1ch"):
+        assert check(name, "small").passed, name
