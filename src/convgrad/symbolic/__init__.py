@@ -18,7 +18,7 @@ Typical use in a chapter::
 """
 
 from .catalog import FORMULAS
-from .check import Counterexample, Report, ReportTable, check, check_all
+from .check import Counterexample, Entry, Report, ReportTable, check, check_all, entry
 from .examples import q1_example
 from .formula import Formula, TensorRef
 from .forward import conv_entries, symbolic_forward, true_gradients
@@ -29,6 +29,7 @@ __all__ = [
     "FORMULAS",
     "Config",
     "Counterexample",
+    "Entry",
     "Formula",
     "Report",
     "ReportTable",
@@ -37,6 +38,7 @@ __all__ = [
     "check",
     "check_all",
     "conv_entries",
+    "entry",
     "grid",
     "q1_example",
     "symbolic_forward",

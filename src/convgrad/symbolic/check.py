@@ -29,6 +29,7 @@ from .grids import grid as family_grid
 from .tensors import Config
 
 _ORDINAL = {0: "1st", 1: "2nd", 2: "3rd"}
+_WORD_ORDER = {"delta": 0, "W": 1, "X": 2, "b": 3}  # as the book writes products: δ·W, W·X
 KEEP = 200  # counterexamples kept per report (all are counted)
 
 
@@ -215,7 +216,8 @@ def _entry_words(formula: Formula, key, config: Config) -> str:
 def _monomial_words(formula: Formula, monomial, config: Config) -> str:
     if not monomial:
         return "the constant 1"
-    return "·".join(_entry_words(formula, key, config) for key in monomial)
+    ordered = sorted(monomial, key=lambda key: _WORD_ORDER[key[0]])
+    return "·".join(_entry_words(formula, key, config) for key in ordered)
 
 
 def _at_words(formula: Formula, at: dict, config: Config) -> str:
@@ -409,6 +411,69 @@ def _check_config(formula, config, mode, numeric, report) -> None:
                 )
     if numeric_wrong:
         report.numeric_mismatches += 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a formula in one configuration, term by term, next to the truth."""
+
+    formula: Formula
+    config: Config
+    at: dict
+    terms: tuple  # the formula's terms that exist, in words
+    true_terms: tuple  # the true gradient's terms, in words
+    bad_reads: tuple  # reads of entries that do not exist, in words
+
+    @property
+    def agrees(self) -> bool:
+        return not self.bad_reads and sorted(self.terms) == sorted(self.true_terms)
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.formula.name} {_at_words(self.formula, self.at, self.config)}",
+            "  formula: " + (" + ".join(self.terms) or "0"),
+            "  truth:   " + (" + ".join(self.true_terms) or "0"),
+        ]
+        lines += [f"  error:   {text}" for text in self.bad_reads]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def entry(formula: Formula | str, config: Config, **at) -> Entry:
+    """The terms of one entry, e.g. ``entry("q5_grad_x_reader", config, ch=1, p=4, q=3)``."""
+    if isinstance(formula, str):
+        formula = FORMULAS[formula]
+    names = [str(s) for s in formula.indices]
+    if sorted(at) != sorted(names):
+        raise ValueError(f"{formula.name} has the free indices {names}, got {sorted(at)}")
+    function, arguments, bad_reads = entry_function(formula, config, "strict")
+    wanted = tuple(at[name] for name in names)
+    for index, target_index in target_indices(formula, config):
+        if index == wanted:
+            book_index = target_index
+            break
+    else:
+        raise ValueError(f"{formula.name} has no entry {at} in {config.describe()}")
+    value = clean(function(*arguments, *index))
+    truth = true_gradients(config).target(formula.target)[book_index]
+    if not formula.bias:
+        truth = {m: c for m, c in truth.items() if not (m and m[0][0] == "b")}
+
+    def words(poly):
+        return tuple(
+            (f"{c}·" if c != 1 else "") + _monomial_words(formula, m, config)
+            for m, c in sorted(poly.items())
+        )
+
+    return Entry(
+        formula,
+        config,
+        dict(at),
+        words(value),
+        words(truth),
+        tuple(_access_words(formula, access) for access in bad_reads),
+    )
 
 
 def check_all(
