@@ -26,7 +26,22 @@ COPIES = [
     # page's require.js configuration maps to this file.
     ("anywidget", "dist/index.js", "anywidget/index.js"),
 ]
-FONT_SUFFIXES = {".woff2", ".woff", ".ttf", ".eot", ".svg"}
+# SVG fonts are for browsers from before WOFF; every browser the book targets picks woff2.
+FONT_SUFFIXES = {".woff2", ".woff", ".ttf", ".eot"}
+# MathJax's other ready-made combinations (the pages load tex-mml-chtml.js only) and its
+# Node.js entry point: 12 MB the site never requests. Everything they load on demand
+# (extensions, fonts, the menu's renderers and accessibility tools) stays.
+MATHJAX_UNUSED = [
+    "tex-chtml.js",
+    "tex-chtml-full.js",
+    "tex-chtml-full-speech.js",
+    "tex-svg.js",
+    "tex-svg-full.js",
+    "tex-mml-svg.js",
+    "mml-chtml.js",
+    "mml-svg.js",
+    "node-main.js",
+]
 
 
 def package_version(package: str) -> str:
@@ -56,6 +71,8 @@ def main() -> None:
             shutil.copytree(src, dst)
         else:
             shutil.copy2(src, dst)
+    for name in MATHJAX_UNUSED:
+        (VENDOR / "mathjax" / name).unlink()
     fonts = NODE_MODULES / "@jupyter-widgets/html-manager/dist"
     for font in sorted(fonts.iterdir()):
         if font.suffix in FONT_SUFFIXES:
