@@ -35,10 +35,12 @@ def test_small_grid_table_renders():
     table = check_all("small", names=["grad_w_1ch", "q5_grad_x_reader"])
     assert table.passed  # the book formula passes and the reader's fails, as claimed
     markdown = table._repr_markdown_()
-    assert markdown.splitlines()[0].startswith("| formula | configurations | entries |")
+    assert markdown.splitlines()[0].startswith("| formula | the book says | configurations |")
     assert len(markdown.splitlines()) == 4
     html = table._repr_html_()
-    assert html.count("<tr>") == 3 and "q5_grad_x_reader" in html
+    # header, two formulas, and one line for the reader's first counterexample
+    assert html.count("<tr>") == 4 and "q5_grad_x_reader" in html
+    assert "first counterexample: at ch=" in html
     assert re.search(r"wrong: \d+ reads of entries that do not exist", markdown)
 
 

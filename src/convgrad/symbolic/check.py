@@ -117,6 +117,7 @@ class Report:
         )
         return {
             "formula": self.name,
+            "the book says": "correct" if self.formula.expected else "wrong (a reader's)",
             "configurations": self.configurations,
             "entries": self.entries,
             "mismatches": self.mismatches,
@@ -177,15 +178,22 @@ class ReportTable(list):
         rows = self.rows()
         if not rows:
             return "<p>(no formulas checked)</p>"
-        header = list(rows[0])
+        # the counterexample is a sentence: it gets a full-width line under its formula
+        header = [h for h in rows[0] if h != "first counterexample"]
         head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(row[h]))}</td>" for h in header) + "</tr>"
-            for row in rows
-        )
+        body = []
+        for row in rows:
+            cells = "".join(f"<td>{html.escape(str(row[h]))}</td>" for h in header)
+            body.append(f"<tr>{cells}</tr>")
+            if row["first counterexample"] != "none":
+                text = html.escape(row["first counterexample"])
+                body.append(
+                    f'<tr><td colspan="{len(header)}" style="padding-left:2em">'
+                    f"<small>first counterexample: {text}</small></td></tr>"
+                )
         return (
-            f'<table class="formula-checks"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>"
+            '<div style="overflow-x:auto"><table class="formula-checks">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
     def __str__(self) -> str:
