@@ -1,0 +1,218 @@
+"""Benchmark: convgrad's forward plus its three gradients against PyTorch on the CPU.
+
+Run ``python -m convgrad.bench`` (``--quick`` for fewer rounds). Chapter 12 discusses
+the numbers. Each round times convgrad in one block and PyTorch in another, never call
+by call alternating: both thread pools spin on two cores and would distort each other.
+The ratio is taken per round and the median over rounds is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+import tracemalloc
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+import convgrad
+from convgrad import reference
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    batch: int
+    channels: int
+    size: int
+    filters: int
+    kernel: int
+    stride: int
+    padding: int
+
+    def shapes(self):
+        x_shape = (self.batch, self.channels, self.size, self.size)
+        w_shape = (self.filters, self.channels, self.kernel, self.kernel)
+        return x_shape, w_shape
+
+    def flops(self) -> float:
+        """Multiply-adds of the forward, counted twice; the backward costs two forwards."""
+        out = (self.size + 2 * self.padding - self.kernel) // self.stride + 1
+        forward = 2 * self.batch * self.filters * self.channels * self.kernel**2 * out**2
+        return 3.0 * forward
+
+
+WORKLOADS = [
+    Workload("small", 8, 3, 32, 16, 3, 1, 1),
+    Workload("medium", 32, 64, 32, 64, 3, 1, 1),
+    Workload("strided", 32, 32, 64, 64, 5, 2, 2),
+    Workload("large-kernel", 4, 16, 128, 16, 7, 1, 3),
+]
+
+# Issue targets: median of convgrad time / PyTorch time.
+TARGETS = {
+    "float64": {"small": 1.2, "medium": 0.8, "strided": 0.8, "large-kernel": 0.8},
+    "float32": {"small": 1.5, "medium": 2.0, "strided": 3.0, "large-kernel": 5.0},
+}
+
+
+def make_inputs(workload: Workload, dtype, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x_shape, w_shape = workload.shapes()
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(workload.filters).astype(dtype)
+    geometry = dict(stride=workload.stride, padding=workload.padding)
+    y_shape = convgrad.output_shape(x_shape, w_shape, **geometry)
+    grad_y = rng.standard_normal(y_shape).astype(dtype)
+    return x, w, b, grad_y, geometry
+
+
+def convgrad_step(x, w, b, grad_y, geometry):
+    convgrad.conv(x, w, b, **geometry)
+    return convgrad.conv_backward(grad_y, x, w, **geometry)
+
+
+def reference_step(x, w, b, grad_y, geometry):
+    reference.conv(x, w, b, **geometry)
+    return reference.conv_backward(grad_y, x, w, **geometry)
+
+
+def time_block(step, repeats: int) -> float:
+    """Median seconds of `repeats` calls, after one warm-up call."""
+    step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def gemm_ceiling(dtype, size: int = 1024, repeats: int = 5) -> float:
+    """GFLOP/s of a square numpy matmul: the most the BLAS gives on this machine now."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((size, size)).astype(dtype)
+    c = rng.standard_normal((size, size)).astype(dtype)
+    seconds = time_block(lambda: a @ c, repeats)
+    return 2.0 * size**3 / seconds / 1e9
+
+
+def peak_traced_mib(step) -> float:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def torch_step_factory(torch, x, w, b, grad_y, geometry):
+    tx = torch.from_numpy(x).requires_grad_()
+    tw = torch.from_numpy(w).requires_grad_()
+    tb = torch.from_numpy(b).requires_grad_()
+    tgrad_y = torch.from_numpy(grad_y)
+
+    def step():
+        tx.grad = tw.grad = tb.grad = None
+        y = torch.nn.functional.conv2d(tx, tw, tb, **geometry)
+        y.backward(tgrad_y)
+
+    return step
+
+
+def run(workloads, dtypes, rounds: int, repeats: int, with_reference: bool):
+    try:
+        import torch
+    except ImportError:  # the benchmark is about the ratio; without torch it cannot run
+        raise SystemExit("the benchmark needs PyTorch: pip install torch==2.13.0") from None
+
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {_cores()} cores, "
+        f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    )
+    rows = []
+    for dtype in dtypes:
+        ceiling = gemm_ceiling(dtype)
+        print(f"\n{np.dtype(dtype).name}: GEMM ceiling {ceiling:.0f} GFLOP/s (square 1024 matmul)")
+        for workload in workloads:
+            inputs = make_inputs(workload, dtype)
+            ours = partial(convgrad_step, *inputs)
+            theirs = torch_step_factory(torch, *inputs)
+            ratios, ours_times, theirs_times = [], [], []
+            for _ in range(rounds):
+                ours_seconds = time_block(ours, repeats)
+                theirs_seconds = time_block(theirs, repeats)
+                ours_times.append(ours_seconds)
+                theirs_times.append(theirs_seconds)
+                ratios.append(ours_seconds / theirs_seconds)
+            ratio = statistics.median(ratios)
+            ours_seconds = statistics.median(ours_times)
+            loop_seconds = None
+            if with_reference and workload.name == "small":
+                loop_seconds = time_block(partial(reference_step, *inputs), repeats=1)
+            target = TARGETS[np.dtype(dtype).name][workload.name]
+            rows.append(
+                dict(
+                    dtype=np.dtype(dtype).name,
+                    workload=workload.name,
+                    convgrad_ms=1e3 * ours_seconds,
+                    torch_ms=1e3 * statistics.median(theirs_times),
+                    loops_ms=None if loop_seconds is None else 1e3 * loop_seconds,
+                    ratio=ratio,
+                    target=target,
+                    gflops=workload.flops() / ours_seconds / 1e9,
+                    ceiling=ceiling,
+                    peak_mib=peak_traced_mib(ours),
+                )
+            )
+            _print_row(rows[-1])
+    return rows
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+HEADER = (
+    f"{'workload':<13}{'convgrad ms':>12}{'torch ms':>10}{'loops ms':>10}"
+    f"{'ratio':>7}{'target':>8}{'GFLOP/s':>9}{'of GEMM':>9}{'peak MiB':>10}"
+)
+
+
+def _print_row(row) -> None:
+    if _print_row.last_dtype != row["dtype"]:
+        print(HEADER)
+        _print_row.last_dtype = row["dtype"]
+    loops = "-" if row["loops_ms"] is None else f"{row['loops_ms']:.0f}"
+    verdict = "ok" if row["ratio"] <= row["target"] else "SLOW"
+    print(
+        f"{row['workload']:<13}{row['convgrad_ms']:>12.2f}{row['torch_ms']:>10.2f}{loops:>10}"
+        f"{row['ratio']:>7.2f}{'≤' + format(row['target'], '.1f'):>6} {verdict:<3}"
+        f"{row['gflops']:>7.0f}{row['gflops'] / row['ceiling']:>9.0%}{row['peak_mib']:>10.1f}"
+    )
+
+
+_print_row.last_dtype = None
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 3 calls")
+    parser.add_argument("--dtype", choices=["float64", "float32"], action="append")
+    parser.add_argument("--workload", choices=[w.name for w in WORKLOADS], action="append")
+    parser.add_argument("--no-loops", action="store_true", help="skip the loop reference")
+    args = parser.parse_args(argv)
+    dtypes = [np.dtype(d).type for d in (args.dtype or ["float64", "float32"])]
+    workloads = [w for w in WORKLOADS if not args.workload or w.name in args.workload]
+    rounds, repeats = (3, 3) if args.quick else (7, 5)
+    run(workloads, dtypes, rounds, repeats, with_reference=not args.no_loops)
+
+
+if __name__ == "__main__":
+    main()
