@@ -345,3 +345,48 @@ def test_widgets_fit_a_phone(browser, site_url):
 def test_chromium_is_debian_s(browser):
     assert shutil.which("chromium") or CHROMIUM.exists()
     assert browser.version, "the browser did not start"
+
+
+# --- the page scripts (assets/convgrad-page.js) -----------------------------------------
+
+
+def test_mathjax2_calls_from_the_widget_base_are_typeset(browser, site_url):
+    # the ipywidgets base typesets labels through MathJax 2's Hub.Queue
+    visit = Visit(browser, f"{site_url}/book/notation.html")
+    try:
+        typeset = visit.page.evaluate(
+            """async () => {
+              const label = document.createElement('div');
+              label.textContent = '\\\\(a + b\\\\)';
+              document.querySelector('article').appendChild(label);
+              MathJax.Hub.Queue(['Typeset', MathJax.Hub, label]);
+              for (let i = 0; i < 50 && !label.querySelector('mjx-container'); i++) {
+                await new Promise(done => setTimeout(done, 100));
+              }
+              return label.querySelector('mjx-container') !== null;
+            }"""
+        )
+        assert typeset, "MathJax.Hub.Queue(['Typeset', ...]) did not typeset the element"
+        assert not visit.errors, visit.errors
+    finally:
+        visit.close()
+
+
+def test_fontawesome_nests_icons_instead_of_replacing_them(browser, site_url):
+    # widget views keep references to their <i> icon nodes; replacing them breaks updates
+    visit = Visit(browser, f"{site_url}/{WIDGETS_PAGE}")
+    try:
+        kept = visit.page.evaluate(
+            """async () => {
+              const icon = document.createElement('i');
+              icon.className = 'fa fa-play';
+              document.querySelector('article').appendChild(icon);
+              for (let i = 0; i < 30 && !icon.querySelector('svg'); i++) {
+                await new Promise(done => setTimeout(done, 100));
+              }
+              return {attached: icon.isConnected, nested: icon.querySelector('svg') !== null};
+            }"""
+        )
+        assert kept == {"attached": True, "nested": True}, kept
+    finally:
+        visit.close()
