@@ -163,3 +163,32 @@ def test_all_broken_variants_are_not_silently_equal_to_the_originals():
     # the variants above are new objects: the originals still pass
     for name in ("grad_w_1ch", "conv", "grad_x_full_1ch", "grad_x_gather_1ch", "grad_b_1ch"):
         assert check(name, "small").passed, name
+
+
+def test_reading_past_a_derived_tensor_is_an_error_too():
+    # the zero-padded delta of the full form has H_out + 2(K_h - 1) rows; one more is an error
+    good = FORMULAS["grad_x_full_1ch"]
+    broken = good.variant(
+        name="grad_x_full_shifted",
+        rhs=_sum(
+            times(
+                DELTA_FULL[plus(p, k, 1), plus(q, l)],
+                W[plus(K_h, -1, minus(k)), plus(K_w, -1, minus(l))],
+            ),
+            (k, 0, plus(K_h, -1)),
+            (l, 0, plus(K_w, -1)),
+        ),
+    )
+    report = check(broken, "small")
+    assert not report.passed
+    assert any(cause.startswith("reads δ̃ with its 1st index above") for cause in report.causes)
+
+
+def test_reading_past_the_padding_is_an_error():
+    good = FORMULAS["conv_1d"]
+    # reads one position too far right: inside X for most outputs, past the padding for the last
+    broken = good.variant(name="conv_shifted", rhs=good.rhs.subs(S("P"), S("P") - 1))
+    config = Config.make((5,), (3,), padding=1)
+    report = check(broken, [config])
+    assert not report.passed
+    assert any(cause.startswith("reads X̄ with its 3rd index above") for cause in report.causes)

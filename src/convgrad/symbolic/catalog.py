@@ -194,7 +194,11 @@ _one_channel(
     ("h", "w"),
     {
         DELTA_FULL: TensorRef(
-            "delta", ("h", "w"), "δ̃", zero_outside=True, shift=(K_h - 1, K_w - 1)
+            "delta",
+            ("h", "w"),
+            "δ̃",
+            extent=((0, H_out + 2 * K_h - 3), (0, W_out + 2 * K_w - 3)),
+            shift=(K_h - 1, K_w - 1),
         ),
         W: ONE_W,
     },
@@ -227,6 +231,8 @@ def _general(ndim: int) -> None:
     pad = tuple(S(f"P{t}") for t in tags)
     dil = tuple(S(f"d{t}") for t in tags)
     kernel = tuple(S(f"K{t}") for t in tags)
+    in_sizes = (S("H_in"), S("W_in")) if ndim == 2 else (S("L_in"),)
+    pad_after = tuple(S(f"P{t}_after") for t in tags)
     params = {N: lambda cfg: cfg.batch, C_g: lambda cfg: cfg.channels_per_group}
     params[F_g] = lambda cfg: cfg.filters_per_group
     for dim in range(ndim):
@@ -235,14 +241,17 @@ def _general(ndim: int) -> None:
         params[pad[dim]] = lambda cfg, dim=dim: cfg.padding[dim][0]
         params[dil[dim]] = lambda cfg, dim=dim: cfg.dilation[dim]
         params[out_sizes[dim]] = lambda cfg, dim=dim: cfg.out_size[dim]
+        params[in_sizes[dim]] = lambda cfg, dim=dim: cfg.in_size[dim]
+        params[pad_after[dim]] = lambda cfg, dim=dim: cfg.padding[dim][1]
     describe = (N, C_g, F_g, *kernel, *stride, *pad, *dil, *out_sizes)
     x_axes = ("n", "c", *axes)
-    x_pad = TensorRef("X", x_axes, "X̄", zero_outside=True)
+    padded = tuple((-pad[a], in_sizes[a] + pad_after[a] - 1) for a in range(ndim))
+    x_pad = TensorRef("X", x_axes, "X̄", extent=(None, None, *padded))
     w_ref = TensorRef("W", ("f", "c", *axes), "W")
     d_ref = TensorRef("delta", ("n", "f", *axes), "δ")
     pad_where = (
-        r"\bar{X} = X \text{ inside } X,\ 0 \text{ in the padding }"
-        r"(P \text{ is the padding before each axis})",
+        r"\bar{X} = X \text{ with } P \text{ zeros before and } P_{after}"
+        r"\text{ zeros after it along each spatial axis}",
     )
     # the input position a tap reads: s*i + d*k - P
     reads = tuple(
@@ -379,7 +388,7 @@ def _general(ndim: int) -> None:
     hat_where = (
         r"\hat{\delta}_{n,f,a} = \delta_{n,f,(a - \pi)/s} \text{ when } (a-\pi)/s"
         r"\text{ is a whole index of } \delta,\ 0 \text{ otherwise}",
-        r"\pi = d(K-1) - P \text{ per axis}",
+        r"\pi = d(K-1) - P,\ 0 \le a \le H_{in} + d(K-1) - 1 \text{ per spatial axis}",
     )
     rotated = tuple(plus(kernel[a], -1, minus(taps[a])) for a in range(ndim))
     register(
@@ -403,7 +412,11 @@ def _general(ndim: int) -> None:
                 "delta",
                 ("n", "f", *axes),
                 "δ̂",
-                zero_outside=True,
+                extent=(
+                    None,
+                    None,
+                    *((0, in_sizes[a] + dil[a] * (kernel[a] - 1) - 1) for a in range(ndim)),
+                ),
                 shift=(0, 0, *(d * (K - 1) - P for d, K, P in zip(dil, kernel, pad, strict=True))),
                 step=(1, 1, *stride),
             ),

@@ -218,7 +218,8 @@ def _entry_words(formula: Formula, key, config: Config) -> str:
                     flat = flat * size + value - formula.index_base
                 return f"{ref.text}{flat + formula.index_base}"
             return f"{ref.text}[{', '.join(map(str, index))}]"
-    return f"{tensor}[{', '.join(map(str, book_index))}] (zero-based)"
+    letter = {"delta": "δ"}.get(tensor, tensor)
+    return f"{letter}[{', '.join(map(str, book_index))}] (zero-based, NCHW)"
 
 
 def _monomial_words(formula: Formula, monomial, config: Config) -> str:

@@ -300,6 +300,10 @@ class Access:
     valid: tuple  # (first, last) valid value of that index, in the formula's base
 
 
+def _number(expr, values) -> int:
+    return int(sympy.sympify(expr).subs(values))
+
+
 class _RefSpec:
     def __init__(self, formula: Formula, ref, config: Config, values: dict):
         self.ref = ref
@@ -312,8 +316,12 @@ class _RefSpec:
         base = formula.index_base
         shift = ref.shift or (0,) * n
         step = ref.step or (1,) * n
-        self.shift = [base + int(sympy.sympify(v).subs(values)) for v in shift]
-        self.step = [int(sympy.sympify(v).subs(values)) for v in step]
+        self.shift = [base + _number(v, values) for v in shift]
+        self.step = [_number(v, values) for v in step]
+        extent = ref.extent or (None,) * n
+        self.extent = [
+            None if e is None else (_number(e[0], values), _number(e[1], values)) for e in extent
+        ]
         self.base = base
         self.flat = ref.flat
         self.flat_size = math.prod(self.sizes)
@@ -341,32 +349,36 @@ def entry_function(formula: Formula, config: Config, mode: str = "strict"):
             offset = index[0] - spec.base
             if not 0 <= offset < spec.flat_size:
                 if strict:
-                    bad_reads.append(_access(spec, index, scope, where, 0))
+                    valid = (spec.base, spec.base + spec.flat_size - 1)
+                    bad_reads.append(_access(spec, index, scope, where, 0, valid))
                 return ZERO
             for position, size in zip(reversed(spec.positions), reversed(spec.sizes)):
                 offset, full[position] = divmod(offset, size)
             return {((spec.tensor, tuple(full)),): 1}
-        for axis, (value, shift, step, size, position) in enumerate(
-            zip(index, spec.shift, spec.step, spec.sizes, spec.positions)
+        for axis, (value, shift, step, size, position, extent) in enumerate(
+            zip(index, spec.shift, spec.step, spec.sizes, spec.positions, spec.extent)
         ):
-            offset = value - shift
-            if step != 1:
-                if offset % step:
-                    if spec.ref.zero_outside:
-                        return ZERO
-                    offset = Fraction(offset, step)
-                else:
-                    offset //= step
-            if isinstance(offset, Fraction):
-                if offset.denominator != 1:
+            if isinstance(value, Fraction):
+                if value.denominator != 1:
                     if strict:
-                        bad_reads.append(_access(spec, index, scope, where, -1))
+                        bad_reads.append(_access(spec, index, scope, where, -1, ()))
                     return ZERO
-                offset = int(offset)
-            if not 0 <= offset < size:
-                if strict and not spec.ref.zero_outside:
-                    bad_reads.append(_access(spec, index, scope, where, axis))
-                return ZERO
+                value = int(value)
+            if extent is not None:  # a derived tensor: zero between its entries and around
+                if not extent[0] <= value <= extent[1]:
+                    if strict:
+                        bad_reads.append(_access(spec, index, scope, where, axis, extent))
+                    return ZERO
+                offset, remainder = divmod(value - shift, step)
+                if remainder or not 0 <= offset < size:
+                    return ZERO
+            else:
+                offset = value - shift
+                if not 0 <= offset < size:
+                    if strict:
+                        valid = (shift, shift + size - 1)
+                        bad_reads.append(_access(spec, index, scope, where, axis, valid))
+                    return ZERO
             full[position] = offset
         return {((spec.tensor, tuple(full)),): 1}
 
@@ -375,14 +387,8 @@ def entry_function(formula: Formula, config: Config, mode: str = "strict"):
     return entry, arguments, bad_reads
 
 
-def _access(spec: _RefSpec, index, scope, where, axis) -> Access:
+def _access(spec: _RefSpec, index, scope, where, axis, valid) -> Access:
     index = tuple(int(i) if isinstance(i, int) or i.denominator == 1 else i for i in index)
-    valid = ()
-    if spec.flat:
-        valid = (spec.base, spec.base + spec.flat_size - 1)
-    elif axis >= 0:
-        first = spec.shift[axis]
-        valid = (first, first + (spec.sizes[axis] - 1) * spec.step[axis])
     return Access(spec.ref.text, index, {str(s): v for s, v in zip(scope, where)}, axis, valid)
 
 

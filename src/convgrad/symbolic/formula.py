@@ -102,20 +102,28 @@ class TensorRef:
     ``tensor`` is ``"X"``, ``"W"``, ``"b"`` or ``"delta"``; ``axes`` names the book
     axes (``n c f h w``, ``l`` in 1-D) its indices address, in the formula's order;
     book axes not listed must have size 1. A plain reference is strict: an index
-    outside the tensor is an error. A *derived* tensor (``zero_outside=True``) is
-    defined by the formula's "where" clause as zero outside the tensor, with
-    ``shift`` and ``step`` per axis: entry ``a`` is the tensor's ``(a - shift)/step``
-    when that is a whole number inside the range, else 0 (padding, zero insertion).
+    outside the tensor is an error.
+
+    A *derived* tensor (the zero-padded ``X``, the zero-inserted ``delta``) is
+    defined by the formula's "where" line. ``extent`` gives, per axis, ``None``
+    (strict, as above) or the ``(first, last)`` index the derived tensor has; there
+    entry ``a`` is the tensor's ``(a - shift) / step`` when that is a whole index
+    inside the tensor, and 0 otherwise. Outside the extent it is an error again.
     ``flat=True``: one index counts the listed axes row by row (Q1's ``V1 ... V9``).
     """
 
     tensor: str
     axes: tuple[str, ...]
     text: str
-    zero_outside: bool = False
+    extent: tuple = ()
     shift: tuple = ()
     step: tuple = ()
     flat: bool = False
+
+    @property
+    def zero_outside(self) -> bool:
+        """Whether some axis is zero-extended (a derived tensor)."""
+        return any(e is not None for e in self.extent)
 
 
 BOOK_AXES = {
