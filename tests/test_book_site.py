@@ -72,6 +72,7 @@ def test_no_page_fetches_from_another_host():
 
 
 def test_stylesheets_import_nothing_from_another_host():
+    built_pages()
     remote = [
         str(css.relative_to(SITE))
         for css in (SITE / "_static").rglob("*.css")

@@ -9,7 +9,6 @@ import functools
 import http.server
 import json
 import re
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -123,7 +122,11 @@ class Visit:
         self.context.close()
 
 
-@pytest.mark.parametrize("path", pages())
+# collected without failing, so a missing site fails these tests, not the whole run
+PAGES = pages() if (SITE / "index.html").exists() else ["index.html"]
+
+
+@pytest.mark.parametrize("path", PAGES)
 def test_page_loads_cleanly_and_offline(browser, site_url, path):
     visit = Visit(browser, f"{site_url}/{path}")
     try:
@@ -340,11 +343,6 @@ def test_widgets_fit_a_phone(browser, site_url):
         assert overflow == 0, f"{overflow} widget(s) wider than a 360 px screen"
     finally:
         visit.close()
-
-
-def test_chromium_is_debian_s(browser):
-    assert shutil.which("chromium") or CHROMIUM.exists()
-    assert browser.version, "the browser did not start"
 
 
 # --- the page scripts (assets/convgrad-page.js) -----------------------------------------
