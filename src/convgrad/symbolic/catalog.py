@@ -11,6 +11,9 @@ is a reader's own (Q5 is one-based, written as the reader wrote it).
   ``grad_x_gather``, ``grad_x_full`` and the same names ending in ``_1d``.
 - Q1, in the reader's numbering (V1..V9, W1..W4, G1..G4, one-based):
   ``q1_conv`` and ``q1_grad_w`` (the reader's guess, which is right).
+- Q3, in the reader's notation (one-based, channels last): ``q3_conv``,
+  ``q3_grad_x_reader`` (right only when δ is read as zero outside its range),
+  ``q3_grad_x`` (exact bounds), ``q3_grad_w`` and ``q3_grad_b`` (the exercise).
 - Q5: ``q5_conv``, ``q5_grad_x_reader`` (as asked, wrong), ``q5_grad_x_ceil_only``
   and ``q5_grad_x_clip_only`` (half-corrected, still wrong), ``q5_grad_x`` (corrected),
   ``q5_grad_w``, ``q5_grad_b``.
@@ -689,4 +692,120 @@ _q1(
     _sum(times(Grad(G1[kk]), V1[Alias(NU, _nu, kk, m)]), (kk, 1, 4)),
     m,
     {**Q1_TENSORS, G1: TensorRef("delta", ("h", "w"), "dE/dG", flat=True)},
+)
+
+
+# === Q3, in the reader's notation: one-based, channels last, stride 1, no padding ==============
+mm, nn, u, a_, b_ = S("m"), S("n"), S("u"), S("a"), S("b")
+F_total, C_total = S("F"), S("C")
+DELTA_L = sympy.IndexedBase(S(r"\delta^{l}"))
+DELTA_NEXT = sympy.IndexedBase(S(r"\delta^{l+1}"))
+W3, X3, Z3, B3 = (sympy.IndexedBase(name) for name in ("w", "x", "z", "beta"))
+Q3_PARAMS = {
+    K_h: lambda cfg: cfg.kernel[0],
+    K_w: lambda cfg: cfg.kernel[1],
+    H_out: lambda cfg: cfg.out_size[0],
+    W_out: lambda cfg: cfg.out_size[1],
+    F_total: lambda cfg: cfg.filters,
+    C_total: lambda cfg: cfg.channels,
+}
+Q3_NEXT = TensorRef("delta", ("h", "w", "f"), "δˡ⁺¹")
+Q3_W = TensorRef("W", ("h", "w", "c", "f"), "w")
+Q3_X = TensorRef("X", ("h", "w", "c"), "x")
+
+
+def _q3(name, title, target, lhs, rhs, indices, axes, tensors, **extra):
+    return _register(
+        Formula(
+            name=name,
+            title=title,
+            target=target,
+            lhs=lhs,
+            rhs=rhs,
+            indices=indices,
+            target_axes=axes,
+            tensors=tensors,
+            params=Q3_PARAMS,
+            family="reader_q3",
+            index_base=1,
+            brackets=True,
+            describe=(K_h, K_w, H_out, W_out, C_total, F_total),
+            **extra,
+        )
+    )
+
+
+_q3(
+    "q3_conv",
+    "Q3: the forward pass, one-based, channels last",
+    "y",
+    Z3[i, j, k],
+    plus(
+        _sum(
+            times(W3[a_, b_, u, k], X3[plus(i, a_, -1), plus(j, b_, -1), u]),
+            (u, 1, C_total),
+            (a_, 1, K_h),
+            (b_, 1, K_w),
+        ),
+        B3[k],
+    ),
+    (i, j, k),
+    ("h", "w", "f"),
+    {W3: Q3_W, X3: Q3_X, B3: TensorRef("b", ("f",), "β")},
+)
+_q3(
+    "q3_grad_x_reader",
+    "Q3: the reader's input gradient, sums over every filter and kernel tap",
+    "grad_x",
+    DELTA_L[mm, nn, u],
+    _sum(
+        times(DELTA_NEXT[plus(mm, minus(a_), 1), plus(nn, minus(b_), 1), k], W3[a_, b_, u, k]),
+        (k, 1, F_total),
+        (a_, 1, K_h),
+        (b_, 1, K_w),
+    ),
+    (mm, nn, u),
+    ("h", "w", "c"),
+    {DELTA_NEXT: Q3_NEXT, W3: Q3_W},
+    expected=False,
+    note="right only if delta^{l+1} is read as zero outside its range",
+)
+_q3(
+    "q3_grad_x",
+    "Q3: the input gradient with the kernel taps bounded by the output's border",
+    "grad_x",
+    DELTA_L[mm, nn, u],
+    _sum(
+        times(DELTA_NEXT[plus(mm, minus(a_), 1), plus(nn, minus(b_), 1), k], W3[a_, b_, u, k]),
+        (k, 1, F_total),
+        (a_, sympy.Max(1, plus(mm, minus(H_out), 1), evaluate=False), sympy.Min(K_h, mm)),
+        (b_, sympy.Max(1, plus(nn, minus(W_out), 1), evaluate=False), sympy.Min(K_w, nn)),
+    ),
+    (mm, nn, u),
+    ("h", "w", "c"),
+    {DELTA_NEXT: Q3_NEXT, W3: Q3_W},
+)
+_q3(
+    "q3_grad_w",
+    "Q3: the weight gradient (the reader's exercise)",
+    "grad_w",
+    Grad(W3[a_, b_, u, k]),
+    _sum(
+        times(DELTA_NEXT[i, j, k], X3[plus(i, a_, -1), plus(j, b_, -1), u]),
+        (i, 1, H_out),
+        (j, 1, W_out),
+    ),
+    (a_, b_, u, k),
+    ("h", "w", "c", "f"),
+    {DELTA_NEXT: Q3_NEXT, X3: Q3_X},
+)
+_q3(
+    "q3_grad_b",
+    "Q3: the bias gradient, one per filter (the reader's exercise)",
+    "grad_b",
+    Grad(B3[k]),
+    _sum(DELTA_NEXT[i, j, k], (i, 1, H_out), (j, 1, W_out)),
+    (k,),
+    ("f",),
+    {DELTA_NEXT: Q3_NEXT},
 )

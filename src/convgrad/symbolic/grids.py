@@ -106,6 +106,21 @@ def general_2d(size: str) -> list[Config]:
     return configs[::2]
 
 
+def reader_q3(size: str) -> list[Config]:
+    """One sample, stride 1, no padding, several channels and filters (the reader's Q3)."""
+    if size == "small":
+        return [
+            Config.make((4, 4), (2, 2), channels=3, filters=2),
+            Config.make((5, 3), (3, 2), channels=2, filters=4),
+        ]
+    return [
+        Config.make(in_size, kernel, channels=channels, filters=filters)
+        for in_size, kernel, (channels, filters) in itertools.product(
+            ((4, 4), (5, 3), (3, 5)), ((1, 1), (2, 2), (3, 2), (1, 3)), ((1, 1), (3, 2), (2, 4))
+        )
+    ]
+
+
 def q1(size: str) -> list[Config]:
     """The 3x3 input and 2x2 filter of Q1."""
     return [Config.make((3, 3), (2, 2))]
@@ -113,6 +128,7 @@ def q1(size: str) -> list[Config]:
 
 FAMILIES = {
     "one_channel": one_channel,
+    "reader_q3": reader_q3,
     "reader_q5": reader_q5,
     "general_1d": general_1d,
     "general_2d": general_2d,
