@@ -71,6 +71,8 @@ class Report:
         if not self.causes:
             return f"{self.name}: no counterexample on the {self.grid!r} grid."
         lines = [f"{self.name}: {self.verdict()}"]
+        if self.formula.note:
+            lines.append(f"({self.formula.note})")
         for cause, (count, example) in self.causes.items():
             lines.append(f"- {cause}: {count} times; first {example}")
         return "\n".join(lines)

@@ -155,10 +155,21 @@ def book_axes(name: str, ndim: int) -> tuple[str, ...]:
 class Formula:
     """A boxed formula: ``lhs = rhs`` with free indices, checkable and printable.
 
-    ``params`` maps each size symbol (``K_h``, ``s``, ``H_{out}``, ...) to a function of
-    a :class:`~convgrad.symbolic.tensors.Config`; ``definitions`` are auxiliary
-    symbols (``i_{lo} = ...``) shown in a "where" line and evaluated in order,
-    after the free indices are known. ``family`` names the grid it is checked on.
+    - ``target``: the gradient it claims to equal (``y``, ``grad_x``, ``grad_w``,
+      ``grad_b``); ``indices``: its free index symbols, addressing ``target_axes``;
+      ``index_base``: 0 (the book) or 1 (a reader's question).
+    - ``tensors``: each indexed letter of ``rhs`` -> the :class:`TensorRef` it reads.
+    - ``params``: each size symbol (``K_h``, ``s``, ``H_out``, ...) -> a function of a
+      :class:`~convgrad.symbolic.tensors.Config`; ``definitions``: auxiliary symbols
+      (``i_lo = ...``) shown in the "where" line and evaluated in order once the free
+      indices are known; ``where``: further "where" text (derived tensors).
+    - ``family``: the grid it is checked on; ``expected``: False for a reader's
+      formula the book shows to be wrong (the check must then fail).
+    - A forward formula written without the bias (Q1's ``G_k``) sets ``bias=False``
+      and is compared with ``Y - b``.
+
+    A sum whose upper bound is below its lower bound has no terms (the usual
+    reading of index bounds, not sympy's Karr convention for ``Sum.doit``).
     """
 
     name: str
