@@ -1,5 +1,7 @@
 """The fast path against the loop reference, and the readers' worked examples (Q1, Q4, Q5)."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -165,3 +167,21 @@ def test_q5_gather_bounds_near_the_border():
     expected = [1 * 1, 1 * 10, 1 * 100 + 2 * 1, 2 * 10, 2 * 100 + 3 * 1, 3 * 10, 3 * 100]
     np.testing.assert_array_equal(grad_x.ravel(), expected)
     assert w_shape == w.shape
+
+
+# budgets for one sample per chunk, two (with an uneven last chunk), and the whole batch
+@pytest.mark.parametrize("budget", [1, 12000, 10**9])
+def test_batch_chunks_do_not_change_the_result(budget, monkeypatch, rng):
+    # the fast path builds columns a few samples at a time; any chunking gives the same sums
+    conv_module = importlib.import_module("convgrad.conv")
+    monkeypatch.setattr(conv_module, "COLUMNS_BUDGET", budget)
+    x, w = rng.standard_normal((5, 4, 6, 7)), rng.standard_normal((6, 2, 3, 2))
+    b = rng.standard_normal(6)
+    options = dict(stride=(2, 1), padding=1, groups=2)
+    y = convgrad.conv(x, w, b, **options)
+    assert relative_error(y, reference.conv(x, w, b, **options)) <= 1e-13
+    grad_y = rng.standard_normal(y.shape)
+    fast = convgrad.conv_backward(grad_y, x, w, **options)
+    loops = reference.conv_backward(grad_y, x, w, **options)
+    for ours, expected in zip(fast, loops, strict=True):
+        assert relative_error(ours, expected) <= 1e-13

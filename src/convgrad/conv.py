@@ -2,7 +2,7 @@
 
 The loops of ``convgrad.reference`` turned into matrix products (Chapter 12).
 Groups are a reshape: group g's filters see only group g's channels, so every
-product below carries a leading group axis G and numpy's matmul loops over it.
+product below carries a group axis G (and a batch axis N) that numpy's matmul loops over.
 Shapes: x (N, C, *in_size), w (F, C_g, *kernel), y and grad_y (N, F, *out_size),
 with C = G * C_g and F = G * F_g.
 """
@@ -11,43 +11,32 @@ with C = G * C_g and F = G * F_g.
 
 from __future__ import annotations
 
-from itertools import product
 from math import prod
 
 import numpy as np
 
 from .geometry import ConvGeometry, check_call, crop, pad
-from .im2col import tap_slices, windows
+from .im2col import add_windows, windows
 from .reference import Gradients
 
 __all__ = ["conv", "conv_backward", "Gradients"]
 
 
+# columns are built for a few samples at a time, so memory stays low on big batches
+COLUMNS_BUDGET = 16 * 2**20  # bytes; about half of a typical L3 cache
+
+
+def _batches(geometry: ConvGeometry, itemsize: int) -> list[slice]:
+    """Slices of the batch whose columns fit in COLUMNS_BUDGET (at least one sample each)."""
+    per_sample = geometry.in_channels * prod(geometry.kernel) * prod(geometry.out_size) * itemsize
+    step = max(1, COLUMNS_BUDGET // per_sample)
+    return [slice(start, start + step) for start in range(0, geometry.batch, step)]
+
+
 def _columns(x, geometry: ConvGeometry):
-    """im2col with the group first and the batch inside: (G, C_g * prod(K), N * prod(out))."""
-    view = windows(pad(x, geometry), geometry)  # (N, C, *K, *out), no copy
-    nd = geometry.ndim
-    channels_first = view.transpose(1, *range(2, 2 + nd), 0, *range(2 + nd, 2 + 2 * nd))
-    return channels_first.reshape(geometry.groups, -1, geometry.batch * prod(geometry.out_size))
-
-
-def _filters_by_group(w, geometry: ConvGeometry):
-    """w (F, C_g, *K) as a matrix per group: (G, F_g, C_g * prod(K))."""
-    return w.reshape(geometry.groups, geometry.out_channels // geometry.groups, -1)
-
-
-def _by_group(grad_y, geometry: ConvGeometry):
-    """grad_y (N, F, *out) as (G, F_g, N * prod(out)), the layout of _columns."""
-    filters_first = grad_y.swapaxes(0, 1)
-    return filters_first.reshape(geometry.groups, geometry.out_channels // geometry.groups, -1)
-
-
-def _rotated_swapped(w, groups):
-    """The backward kernel (Chapter 6): in/out channels swapped per group, rotated 180 degrees."""
-    filters, channels_per_group, *kernel = w.shape
-    per_group = w.reshape(groups, filters // groups, channels_per_group, *kernel)
-    swapped = per_group.swapaxes(1, 2).reshape(groups * channels_per_group, -1, *kernel)
-    return np.flip(swapped, axis=tuple(range(2, 2 + len(kernel))))
+    """im2col by group: (n, G, C_g * prod(kernel), prod(out_size)), one column per window."""
+    view = windows(pad(x, geometry), geometry)  # (n, C, *kernel, *out_size), no copy yet
+    return view.reshape(len(x), geometry.groups, -1, prod(geometry.out_size))
 
 
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
@@ -60,12 +49,16 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     x, w, b, _, geo = check_call(
         x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups
     )
-    # every window times every filter of its group: one matrix product per group
-    y = _filters_by_group(w, geo) @ _columns(x, geo)  # (G, F_g, N * prod(out))
-    y = y.reshape(geo.out_channels, geo.batch, *geo.out_size).swapaxes(0, 1)
+    G, O = geo.groups, prod(geo.out_size)
+    w_matrix = w.reshape(G, w.shape[0] // G, -1)  # (G, F_g, C_g * prod(kernel))
+    y = np.empty(geo.y_shape, dtype=x.dtype)
+    y_by_group = y.reshape(geo.batch, G, -1, O)  # a view: the products write into y
+    for batch in _batches(geo, x.itemsize):
+        # every filter times every window of its group: y = W @ im2col(x)
+        np.matmul(w_matrix, _columns(x[batch], geo), out=y_by_group[batch])
     if b is not None:
-        y = y + b.reshape(-1, *(1,) * geo.ndim)  # one bias per filter, at every position
-    return np.ascontiguousarray(y)
+        y += b.reshape(-1, *(1,) * geo.ndim)  # one bias per filter, at every position
+    return y
 
 
 def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
@@ -76,33 +69,22 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     x, w, _, grad_y, geo = check_call(
         x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
     )
-    spatial_axes = tuple(range(2, 2 + geo.ndim))
-    grad_y_by_group = _by_group(grad_y, geo)  # (G, F_g, N * prod(out))
+    G, O = geo.groups, prod(geo.out_size)
+    w_matrix = w.reshape(G, w.shape[0] // G, -1)  # (G, F_g, C_g * prod(kernel))
+    grad_y_by_group = grad_y.reshape(geo.batch, G, -1, O)  # (N, G, F_g, prod(out_size))
 
-    # dL/db: each bias touches every position of its filter's output
-    grad_b = grad_y.sum(axis=(0, *spatial_axes))
+    # dL/db: each bias is added at every position of its filter's output
+    grad_b = grad_y.sum(axis=(0, *range(2, 2 + geo.ndim)))
 
-    # dL/dw: the same windows as the forward, multiplied by grad_y instead of w
-    columns = _columns(x, geo)
-    grad_w = (grad_y_by_group @ columns.swapaxes(1, 2)).reshape(w.shape)
-    del columns  # the largest array; free it before the input gradient needs memory
-
-    # dL/dx: every window sends grad_y * w back to the inputs it read
-    if all(s == 1 for s in geo.stride):
-        # stride 1: the full correlation of grad_y with the rotated, channel-swapped kernel
-        full = [(d * (k - 1), d * (k - 1)) for k, d in zip(geo.kernel, geo.dilation)]
-        kernel_t = _rotated_swapped(w, geo.groups)
-        grad_xp = conv(grad_y, kernel_t, padding=full, dilation=geo.dilation, groups=geo.groups)
-    else:
-        # stride > 1: one product per kernel tap, added onto that tap's strided slice (col2im)
-        grad_xp_t = np.zeros((geo.in_channels, geo.batch, *geo.padded_size), dtype=x.dtype)
-        w_by_group = w.reshape(geo.groups, geo.out_channels // geo.groups, *w.shape[1:])
-        for k in product(*(range(n) for n in geo.kernel)):
-            w_tap_t = w_by_group[(slice(None), slice(None), slice(None), *k)].swapaxes(1, 2)
-            grad_tap = w_tap_t @ grad_y_by_group  # (G, C_g, N * prod(out))
-            grad_tap = grad_tap.reshape(geo.in_channels, geo.batch, *geo.out_size)
-            grad_xp_t[(slice(None), slice(None), *tap_slices(k, geo))] += grad_tap
-        # rows past the last window (geometry.unread) are never touched: exactly zero
-        grad_xp = grad_xp_t.swapaxes(0, 1)
+    grad_w = np.zeros(w_matrix.shape, dtype=x.dtype)
+    grad_xp = np.zeros((geo.batch, geo.in_channels, *geo.padded_size), dtype=x.dtype)
+    for batch in _batches(geo, x.itemsize):
+        # dL/dW = grad_y @ im2col(x)^T: the forward's windows weighted by grad_y, summed over n
+        grad_w += np.sum(grad_y_by_group[batch] @ _columns(x[batch], geo).swapaxes(2, 3), axis=0)
+        # dL/dx = col2im(W^T @ grad_y): each window sends grad_y * w back to the inputs it read
+        grad_columns = w_matrix.swapaxes(1, 2) @ grad_y_by_group[batch]
+        n = len(grad_columns)
+        add_windows(grad_xp[batch], grad_columns.reshape(n, -1, *geo.kernel, *geo.out_size), geo)
+    # rows past the last window (geometry.unread) were never touched: exactly zero
     grad_x = np.ascontiguousarray(crop(grad_xp, geo))
-    return Gradients(x=grad_x, w=grad_w, b=grad_b)
+    return Gradients(x=grad_x, w=grad_w.reshape(w.shape), b=grad_b)

@@ -311,12 +311,18 @@ def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     """x with the geometry's zeros added around each spatial dimension (Chapter 9)."""
     if all(p == (0, 0) for p in geometry.padding):
         return x
-    return np.pad(x, ((0, 0), (0, 0), *geometry.padding))
+    xp = np.zeros((*x.shape[:2], *geometry.padded_size), dtype=x.dtype)
+    xp[(..., *_interior(geometry))] = x
+    return xp
 
 
 def crop(grad_padded: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     """The gradient of pad: drop the padded border again (Chapter 9)."""
-    index = tuple(
+    return grad_padded[(..., *_interior(geometry))]
+
+
+def _interior(geometry: ConvGeometry) -> tuple[slice, ...]:
+    """Where x sits inside its padded copy."""
+    return tuple(
         slice(before, before + n) for n, (before, _) in zip(geometry.in_size, geometry.padding)
     )
-    return grad_padded[(..., *index)]

@@ -56,6 +56,16 @@ def tap_slices(k, geometry: ConvGeometry) -> tuple[slice, ...]:
     )
 
 
+def add_windows(grad_xp: np.ndarray, blocks: np.ndarray, geometry: ConvGeometry) -> None:
+    """The adjoint of windows: add blocks (N, C, *kernel, *out_size) onto grad_xp in place.
+
+    Tap k of every window lands on one strided slice of the padded input, so the
+    scatter is one slice-add per kernel tap; where windows overlap, values add up.
+    """
+    for k in product(*(range(n) for n in geometry.kernel)):
+        grad_xp[(..., *tap_slices(k, geometry))] += blocks[(slice(None), slice(None), *k)]
+
+
 def im2col(x, kernel, *, stride=1, padding=0, dilation=1):
     """Columns (N, C * prod(kernel), prod(out_size)): one column per window (Chapter 12)."""
     x = as_float_array(x, "x")
@@ -79,9 +89,8 @@ def col2im(cols, x_shape, kernel, *, stride=1, padding=0, dilation=1):
             f"cols has shape {cols.shape} but im2col of x.shape={geometry.x_shape} with "
             f"kernel {geometry.kernel} gives {expected}: (N, C * prod(kernel), prod(out_size))"
         )
-    blocks = cols.reshape(batch, channels, *geometry.kernel, *geometry.out_size)
     grad_xp = np.zeros((batch, channels, *geometry.padded_size), dtype=cols.dtype)
-    for k in product(*(range(n) for n in geometry.kernel)):
-        # tap k of every window lands on a strided slice of the padded input
-        grad_xp[(..., *tap_slices(k, geometry))] += blocks[(slice(None), slice(None), *k)]
+    add_windows(
+        grad_xp, cols.reshape(batch, channels, *geometry.kernel, *geometry.out_size), geometry
+    )
     return crop(grad_xp, geometry)
