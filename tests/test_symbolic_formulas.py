@@ -40,7 +40,7 @@ def test_small_grid_table_renders():
     html = table._repr_html_()
     # header, two formulas, and one line for the reader's first counterexample
     assert html.count("<tr>") == 4 and "q5_grad_x_reader" in html
-    assert "first counterexample: at ch=" in html
+    assert "First counterexample: at ch=" in html
     assert re.search(r"wrong: \d+ reads of entries that do not exist", markdown)
 
 

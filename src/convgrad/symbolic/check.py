@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import html
+import textwrap
 import time
 from dataclasses import dataclass, field
 
@@ -74,7 +75,7 @@ class Report:
         if self.formula.note:
             lines.append(f"({self.formula.note})")
         for cause, (count, example) in self.causes.items():
-            lines.append(f"- {cause}: {count} times; first {example}")
+            lines.append(_wrap(f"- {cause}: {count} times; first {example}"))
         return "\n".join(lines)
 
     @property
@@ -112,8 +113,7 @@ class Report:
 
     def row(self) -> dict:
         numeric = (
-            f"{self.numeric_configurations - self.numeric_mismatches}/"
-            f"{self.numeric_configurations} agree"
+            f"{self.numeric_configurations - self.numeric_mismatches}/{self.numeric_configurations}"
             if self.numeric_configurations
             else "not run"
         )
@@ -124,7 +124,7 @@ class Report:
             "entries": self.entries,
             "mismatches": self.mismatches,
             "verdict": self.verdict(),
-            "numeric vs convgrad": numeric,
+            "numbers = convgrad": numeric,
             "first counterexample": self.first or "none",
         }
 
@@ -142,7 +142,7 @@ class Report:
                 f"{self.numeric_configurations} configurations equal convgrad exactly"
             )
         if self.first:
-            lines.append(f"  first counterexample: {self.first}")
+            lines.append(_wrap(f"  first counterexample: {self.first}"))
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -180,18 +180,19 @@ class ReportTable(list):
         rows = self.rows()
         if not rows:
             return "<p>(no formulas checked)</p>"
-        # the counterexample is a sentence: it gets a full-width line under its formula
+        # what went wrong is a sentence: it gets a full-width line under its formula
         header = [h for h in rows[0] if h != "first counterexample"]
         head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
         body = []
-        for row in rows:
-            cells = "".join(f"<td>{html.escape(str(row[h]))}</td>" for h in header)
+        for report, row in zip(self, rows, strict=True):
+            short = dict(row, verdict="correct" if report.passed else "wrong")
+            cells = "".join(f"<td>{html.escape(str(short[h]))}</td>" for h in header)
             body.append(f"<tr>{cells}</tr>")
-            if row["first counterexample"] != "none":
-                text = html.escape(row["first counterexample"])
+            if not report.passed:
+                text = html.escape(f"{row['verdict']}. First counterexample: {report.first}")
                 body.append(
                     f'<tr><td colspan="{len(header)}" style="padding-left:2em">'
-                    f"<small>first counterexample: {text}</small></td></tr>"
+                    f"<small>{text}</small></td></tr>"
                 )
         return (
             '<div style="overflow-x:auto"><table class="formula-checks">'
@@ -202,6 +203,10 @@ class ReportTable(list):
         return "\n\n".join(str(report) for report in self)
 
     __repr__ = __str__
+
+
+def _wrap(line: str) -> str:
+    return textwrap.fill(line, width=100, subsequent_indent="    ", break_on_hyphens=False)
 
 
 # --- words --------------------------------------------------------------------------------
@@ -299,8 +304,7 @@ def check(
     reads every tensor as zero outside its range. ``numeric`` also compares the
     formula, evaluated on whole numbers, with ``convgrad``.
     """
-    if isinstance(formula, str):
-        formula = FORMULAS[formula]
+    formula = _formula(formula)
     if isinstance(grid, str):
         grid_name, configs = grid, family_grid(formula.family, grid)
     else:
@@ -313,6 +317,14 @@ def check(
         _check_config(formula, config, mode, numeric, report)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _formula(formula: Formula | str) -> Formula:
+    if isinstance(formula, Formula):
+        return formula
+    if formula not in FORMULAS:
+        raise KeyError(f"no formula named {formula!r}; the book's are: {', '.join(FORMULAS)}")
+    return FORMULAS[formula]
 
 
 def _keep(report: Report, counterexample: Counterexample, cause: str) -> None:
@@ -453,8 +465,7 @@ class Entry:
 
 def entry(formula: Formula | str, config: Config, **at) -> Entry:
     """The terms of one entry, e.g. ``entry("q5_grad_x_reader", config, ch=1, p=4, q=3)``."""
-    if isinstance(formula, str):
-        formula = FORMULAS[formula]
+    formula = _formula(formula)
     names = [str(s) for s in formula.indices]
     if sorted(at) != sorted(names):
         raise ValueError(f"{formula.name} has the free indices {names}, got {sorted(at)}")

@@ -208,25 +208,35 @@ class Formula:
     def latex_lhs(self) -> str:
         return self._printer().doprint(self.lhs)
 
-    def latex_where(self) -> str:
-        """The "where" clause: definitions of auxiliary symbols and derived tensors."""
+    def where_lines(self) -> list[str]:
+        """The "where" clause as lines; a pair such as ``i_lo, i_hi`` or ``h_O, w_O`` shares one."""
         printer = self._printer()
-        parts = [
-            printer.doprint(symbol) + " = " + printer.doprint(value)
-            for symbol, value in self.definitions
-        ]
-        parts.extend(self.where)
-        return r",\quad ".join(parts)
+        lines, last, shared = [], None, False
+        for symbol, value in self.definitions:
+            text = printer.doprint(symbol) + " = " + printer.doprint(value)
+            head, _, tail = str(symbol).partition("_")
+            pair = last is not None and not shared and (head == last[0] or tail == last[1])
+            if pair and tail:
+                lines[-1] += r",\quad " + text
+            else:
+                lines.append(text)
+            shared = pair and bool(tail)
+            last = (head, tail)
+        return lines + list(self.where)
+
+    def latex_where(self) -> str:
+        return r",\quad ".join(self.where_lines())
 
     def latex(self, boxed: bool = False, where: bool = True) -> str:
-        """The LaTeX of ``lhs = rhs`` (``\\boxed`` if asked), and its "where" line."""
+        """The LaTeX of ``lhs = rhs`` (``\\boxed`` if asked), and its "where" lines."""
         equation = f"{self.latex_lhs()} = {self.latex_rhs()}"
         if boxed:
             equation = rf"\boxed{{{equation}}}"
-        clause = self.latex_where() if where else ""
-        if not clause:
+        lines = self.where_lines() if where else []
+        if not lines:
             return equation
-        return rf"\begin{{gathered}}{equation}\\ \text{{where }} {clause}\end{{gathered}}"
+        lines[0] = r"\text{where }" + lines[0]
+        return r"\begin{gathered}" + r"\\ ".join([equation, *lines]) + r"\end{gathered}"
 
     def math(self, boxed: bool = True):
         """An ``IPython.display.Math`` of the (boxed) formula, ready for a notebook cell."""
