@@ -200,16 +200,14 @@ _one_channel(
             "delta",
             ("h", "w"),
             "δ̃",
-            extent=((0, H_out + 2 * K_h - 3), (0, W_out + 2 * K_w - 3)),
-            shift=(K_h - 1, K_w - 1),
+            extent=(
+                (0, plus(H_out, times(2, plus(K_h, -1)), -1)),
+                (0, plus(W_out, times(2, plus(K_w, -1)), -1)),
+            ),
+            shift=(plus(K_h, -1), plus(K_w, -1)),
         ),
         W: ONE_W,
     },
-    where=(
-        r"\tilde{\delta}_{a,b} = \delta_{a-K_h+1,\,b-K_w+1}"
-        r"\text{ (0 outside }\delta\text{: } K_h-1 \text{ rows and } K_w-1"
-        r"\text{ columns of zeros on every side)}",
-    ),
 )
 
 
@@ -235,7 +233,7 @@ def _general(ndim: int) -> None:
     dil = tuple(S(f"d{t}") for t in tags)
     kernel = tuple(S(f"K{t}") for t in tags)
     in_sizes = (S("H_in"), S("W_in")) if ndim == 2 else (S("L_in"),)
-    pad_after = tuple(S(f"P{t}_after") for t in tags)
+    pad_after = tuple(S(f"P^+{t}") for t in tags)
     params = {N: lambda cfg: cfg.batch, C_g: lambda cfg: cfg.channels_per_group}
     params[F_g] = lambda cfg: cfg.filters_per_group
     for dim in range(ndim):
@@ -248,14 +246,11 @@ def _general(ndim: int) -> None:
         params[pad_after[dim]] = lambda cfg, dim=dim: cfg.padding[dim][1]
     describe = (N, C_g, F_g, *kernel, *stride, *pad, *dil, *out_sizes)
     x_axes = ("n", "c", *axes)
-    padded = tuple((-pad[a], in_sizes[a] + pad_after[a] - 1) for a in range(ndim))
+    padded = tuple((minus(pad[a]), plus(in_sizes[a], pad_after[a], -1)) for a in range(ndim))
     x_pad = TensorRef("X", x_axes, "X̄", extent=(None, None, *padded))
     w_ref = TensorRef("W", ("f", "c", *axes), "W")
     d_ref = TensorRef("delta", ("n", "f", *axes), "δ")
-    pad_where = (
-        r"\bar{X} = X \text{ with } P \text{ zeros before and } P_{after}"
-        r"\text{ zeros after it along each spatial axis}",
-    )
+    pad_note = (r"P,\ P^{+}\text{: the padding before and after, per spatial axis}",)
     # the input position a tap reads: s*i + d*k - P
     reads = tuple(
         plus(times(stride[a], outs[a]), times(dil[a], taps[a]), minus(pad[a])) for a in range(ndim)
@@ -302,7 +297,7 @@ def _general(ndim: int) -> None:
         ("n", "f", *axes),
         {B: TensorRef("b", ("f",), "b"), W: w_ref, X_PAD: x_pad},
         definitions=group_of_filter,
-        where=pad_where,
+        where=pad_note,
     )
     register(
         "grad_w",
@@ -318,7 +313,7 @@ def _general(ndim: int) -> None:
         ("f", "c", *axes),
         {DELTA: d_ref, X_PAD: x_pad},
         definitions=group_of_filter,
-        where=pad_where,
+        where=pad_note,
     )
     register(
         "grad_b",
@@ -388,11 +383,6 @@ def _general(ndim: int) -> None:
         definitions=(*group_of_channel, *bounds),
     )
     # full: zero-insert delta (stride), pad it, correlate with the rotated, swapped kernel
-    hat_where = (
-        r"\hat{\delta}_{n,f,a} = \delta_{n,f,(a - \pi)/s} \text{ when } (a-\pi)/s"
-        r"\text{ is a whole index of } \delta,\ 0 \text{ otherwise}",
-        r"\pi = d(K-1) - P,\ 0 \le a \le H_{in} + d(K-1) - 1 \text{ per spatial axis}",
-    )
     rotated = tuple(plus(kernel[a], -1, minus(taps[a])) for a in range(ndim))
     register(
         "grad_x_full",
@@ -418,15 +408,21 @@ def _general(ndim: int) -> None:
                 extent=(
                     None,
                     None,
-                    *((0, in_sizes[a] + dil[a] * (kernel[a] - 1) - 1) for a in range(ndim)),
+                    *(
+                        (0, plus(in_sizes[a], times(dil[a], plus(kernel[a], -1)), -1))
+                        for a in range(ndim)
+                    ),
                 ),
-                shift=(0, 0, *(d * (K - 1) - P for d, K, P in zip(dil, kernel, pad, strict=True))),
+                shift=(
+                    0,
+                    0,
+                    *(plus(times(dil[a], plus(kernel[a], -1)), minus(pad[a])) for a in range(ndim)),
+                ),
                 step=(1, 1, *stride),
             ),
             W: w_ref,
         },
         definitions=group_of_channel,
-        where=hat_where,
     )
 
 

@@ -125,6 +125,37 @@ class TensorRef:
         """Whether some axis is zero-extended (a derived tensor)."""
         return any(e is not None for e in self.extent)
 
+    def definition(self, label, printer) -> list[str]:
+        """The derived tensor's definition, as the "where" line shows it (two lines)."""
+        names = iter("abcdefgh")
+        indices, reads, ranges = [], [], []
+        for axis, extent in enumerate(self.extent):
+            if extent is None:
+                index = sympy.Symbol(self.axes[axis])
+                indices.append(index)
+                reads.append(index)
+                continue
+            index = sympy.Symbol(next(names))
+            indices.append(index)
+            value = index
+            shift = self.shift[axis] if self.shift else 0
+            step = self.step[axis] if self.step else 1
+            if shift != 0:
+                value = plus(value, minus(shift))
+            if step != 1:
+                value = over(value, step)
+            reads.append(value)
+            low, high = (printer.doprint(e) for e in extent)
+            ranges.append(rf"{low} \le {printer.doprint(index)} \le {high}")
+        tensor = TENSOR_LETTERS[self.tensor]
+        entry = ", ".join(printer.doprint(i) for i in indices)
+        source = ", ".join(printer.doprint(r) for r in reads)
+        return [
+            rf"{printer.doprint(label)}_{{{entry}}} = {tensor}_{{{source}}}"
+            rf"\text{{ where that is an entry of }} {tensor}\text{{, and 0 elsewhere}}",
+            r"\text{for }" + r",\ ".join(ranges),
+        ]
+
 
 BOOK_AXES = {
     "X": ("n", "c", "*"),
@@ -137,6 +168,7 @@ BOOK_AXES = {
     "grad_b": ("f",),
 }
 SPATIAL_AXES = {1: ("l",), 2: ("h", "w"), 3: ("d", "h", "w")}
+TENSOR_LETTERS = {"X": "X", "W": "W", "b": "b", "delta": r"\delta"}
 TARGET_TENSOR = {"y": "delta", "grad_x": "X", "grad_w": "W", "grad_b": "b"}
 
 
@@ -222,6 +254,9 @@ class Formula:
                 lines.append(text)
             shared = pair and bool(tail)
             last = (head, tail)
+        for base, ref in self.tensors.items():
+            if ref.zero_outside:
+                lines.extend(ref.definition(base.label, printer))
         return lines + list(self.where)
 
     def latex_where(self) -> str:
