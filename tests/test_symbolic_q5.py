@@ -6,8 +6,11 @@ that does not exist must be reported; the corrected bounds must pass.
 """
 
 import pytest
+import sympy
 
 from convgrad.symbolic import FORMULAS, Config, check
+from convgrad.symbolic.catalog import f_c, f_r, i_lo, j_lo, p, q, s
+from convgrad.symbolic.formula import ceil, minus, over, plus
 
 
 def _reads(report, tensor_text):
@@ -108,3 +111,20 @@ def test_each_half_of_the_correction_alone_is_not_enough():
 def test_readers_other_formulas_are_right(name):
     report = check(name, "full")
     assert report.passed, report.explain()
+
+
+def test_ceiling_of_p_minus_f_r_plus_one_is_the_readers_bound_in_disguise():
+    # for whole numbers ceil((m + 1)/s) = floor(m/s) + 1: moving the +1 into a ceiling
+    # changes nothing; the zero-based bound ceil((p - K + 1)/s) is ceil((p - f_r)/s) + 1
+    # once p and i are one-based
+    good = FORMULAS["q5_grad_x"]
+    swapped = {
+        i_lo: sympy.Max(1, ceil(over(plus(p, minus(f_r), 1), s)), evaluate=False),
+        j_lo: sympy.Max(1, ceil(over(plus(q, minus(f_c), 1), s)), evaluate=False),
+    }
+    definitions = tuple((name, swapped.get(name, value)) for name, value in good.definitions)
+    disguised = check(good.variant(name="q5_ceil_plus_one", definitions=definitions), "full")
+    clip_only = check("q5_grad_x_clip_only", "full")
+    assert not disguised.passed
+    assert disguised.nonexistent == clip_only.nonexistent
+    assert disguised.causes.keys() == clip_only.causes.keys()
