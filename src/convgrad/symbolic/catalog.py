@@ -6,7 +6,9 @@ is a reader's own (Q5 is one-based, written as the reader wrote it).
 
 - Chapters 3-5, one channel, stride 1, no padding: ``conv_1ch``, ``grad_w_1ch``,
   ``grad_b_1ch``, ``grad_x_scatter_1ch``, ``grad_x_gather_1ch``, ``grad_x_full_1ch``.
-- Chapters 6-11, everything (batch, channels, filters, groups, stride, padding,
+- Chapter 6, channels and filters (one sample, stride 1, no padding): ``conv_mc``,
+  ``grad_w_mc``, ``grad_b_mc``, ``grad_x_gather_mc``, ``grad_x_full_mc``.
+- Chapters 7-11, everything (batch, channels, filters, groups, stride, padding,
   dilation), 2-D and 1-D: ``conv``, ``grad_w``, ``grad_b``, ``grad_x_scatter``,
   ``grad_x_gather``, ``grad_x_full`` and the same names ending in ``_1d``.
 - Q1, in the reader's numbering (V1..V9, W1..W4, G1..G4, one-based):
@@ -207,6 +209,126 @@ _one_channel(
             shift=(plus(K_h, -1), plus(K_w, -1)),
         ),
         W: ONE_W,
+    },
+)
+
+
+# === Chapter 6: channels and filters, one sample, stride 1, no padding ==========================
+c_, f_ = S("c"), S("f")
+C_in, F_out = S("C"), S("F")
+MC_PARAMS = {**ONE_CHANNEL_PARAMS, C_in: lambda cfg: cfg.channels, F_out: lambda cfg: cfg.filters}
+MC_X = TensorRef("X", ("c", "h", "w"), "X")
+MC_W = TensorRef("W", ("f", "c", "h", "w"), "W")
+MC_DELTA = TensorRef("delta", ("f", "h", "w"), "δ")
+MC_B = sympy.IndexedBase("b")
+
+
+def _multi_channel(name, title, target, lhs, rhs, indices, axes, tensors, **extra):
+    return _register(
+        Formula(
+            name=name,
+            title=title,
+            target=target,
+            lhs=lhs,
+            rhs=rhs,
+            indices=indices,
+            target_axes=axes,
+            tensors=tensors,
+            params=MC_PARAMS,
+            family="multi_channel",
+            describe=(C_in, F_out, *ONE_CHANNEL_DESCRIBE),
+            **extra,
+        )
+    )
+
+
+_multi_channel(
+    "conv_mc",
+    "forward pass, channels and filters: each filter sums over every input channel",
+    "y",
+    Y[f_, i, j],
+    plus(
+        MC_B[f_],
+        _sum(
+            times(W[f_, c_, k, l], X[c_, plus(i, k), plus(j, l)]),
+            (c_, 0, plus(C_in, -1)),
+            (k, 0, plus(K_h, -1)),
+            (l, 0, plus(K_w, -1)),
+        ),
+    ),
+    (f_, i, j),
+    ("f", "h", "w"),
+    {MC_B: TensorRef("b", ("f",), "b"), W: MC_W, X: MC_X},
+)
+_multi_channel(
+    "grad_w_mc",
+    "filter gradient, channels and filters: input channel c correlated with δ of filter f",
+    "grad_w",
+    Grad(W[f_, c_, k, l]),
+    _sum(
+        times(DELTA[f_, i, j], X[c_, plus(i, k), plus(j, l)]),
+        (i, 0, plus(H_out, -1)),
+        (j, 0, plus(W_out, -1)),
+    ),
+    (f_, c_, k, l),
+    ("f", "c", "h", "w"),
+    {DELTA: MC_DELTA, X: MC_X},
+)
+_multi_channel(
+    "grad_b_mc",
+    "bias gradient, one per filter: the sum of that filter's δ",
+    "grad_b",
+    Grad(MC_B[f_]),
+    _sum(DELTA[f_, i, j], (i, 0, plus(H_out, -1)), (j, 0, plus(W_out, -1))),
+    (f_,),
+    ("f",),
+    {DELTA: MC_DELTA},
+)
+_multi_channel(
+    "grad_x_gather_mc",
+    "input gradient, channels and filters, gather: every filter sends back through channel c",
+    "grad_x",
+    Grad(X[c_, p, q]),
+    _sum(
+        times(DELTA[f_, i, j], W[f_, c_, plus(p, minus(i)), plus(q, minus(j))]),
+        (f_, 0, plus(F_out, -1)),
+        (i, sympy.Max(0, plus(p, minus(K_h), 1), evaluate=False), sympy.Min(plus(H_out, -1), p)),
+        (j, sympy.Max(0, plus(q, minus(K_w), 1), evaluate=False), sympy.Min(plus(W_out, -1), q)),
+    ),
+    (c_, p, q),
+    ("c", "h", "w"),
+    {DELTA: MC_DELTA, W: MC_W},
+)
+_multi_channel(
+    "grad_x_full_mc",
+    "input gradient, channels and filters: full correlation of δ with the rotated kernels, "
+    "channel axes swapped (filter f becomes an input channel)",
+    "grad_x",
+    Grad(X[c_, p, q]),
+    _sum(
+        times(
+            DELTA_FULL[f_, plus(p, k), plus(q, l)],
+            W[f_, c_, plus(K_h, -1, minus(k)), plus(K_w, -1, minus(l))],
+        ),
+        (f_, 0, plus(F_out, -1)),
+        (k, 0, plus(K_h, -1)),
+        (l, 0, plus(K_w, -1)),
+    ),
+    (c_, p, q),
+    ("c", "h", "w"),
+    {
+        DELTA_FULL: TensorRef(
+            "delta",
+            ("f", "h", "w"),
+            "δ̃",
+            extent=(
+                None,
+                (0, plus(H_out, times(2, plus(K_h, -1)), -1)),
+                (0, plus(W_out, times(2, plus(K_w, -1)), -1)),
+            ),
+            shift=(0, plus(K_h, -1), plus(K_w, -1)),
+        ),
+        W: MC_W,
     },
 )
 

@@ -152,7 +152,7 @@ class TensorRef:
         source = ", ".join(printer.doprint(r) for r in reads)
         return [
             rf"{printer.doprint(label)}_{{{entry}}} = {tensor}_{{{source}}}"
-            rf"\text{{ where that is an entry of }} {tensor}\text{{, and 0 elsewhere}}",
+            rf"\text{{ if that is an entry of }} {tensor}\text{{, else 0}}",
             r"\text{for }" + r",\ ".join(ranges),
         ]
 

@@ -55,6 +55,23 @@ def one_channel(size: str) -> list[Config]:
     return [Config.make((a[0], b[0]), (a[1], b[1])) for a in per_axis for b in per_axis]
 
 
+def multi_channel(size: str) -> list[Config]:
+    """2-D, one sample, several channels and filters, stride 1, no padding (Chapter 6)."""
+    if size == "small":
+        return [
+            Config.make((4, 4), (2, 2), channels=3, filters=2),
+            Config.make((5, 4), (3, 2), channels=2, filters=4),
+        ]
+    return [
+        Config.make(in_size, kernel, channels=channels, filters=filters)
+        for in_size, kernel, (channels, filters) in itertools.product(
+            ((4, 4), (5, 3), (3, 5), (2, 2)),
+            ((1, 1), (2, 2), (3, 2), (2, 3)),
+            ((1, 1), (3, 2), (2, 4), (1, 3)),
+        )
+    ]
+
+
 def reader_q5(size: str) -> list[Config]:
     """One sample, no padding, no dilation, one stride for both axes (the reader's Q5)."""
     if size == "small":
@@ -128,6 +145,7 @@ def q1(size: str) -> list[Config]:
 
 FAMILIES = {
     "one_channel": one_channel,
+    "multi_channel": multi_channel,
     "reader_q3": reader_q3,
     "reader_q5": reader_q5,
     "general_1d": general_1d,
