@@ -169,15 +169,24 @@ def test_q5_gather_bounds_near_the_border():
     assert w_shape == w.shape
 
 
-# budgets for one sample per chunk, two (with an uneven last chunk), and the whole batch
-@pytest.mark.parametrize("budget", [1, 12000, 10**9])
-def test_batch_chunks_do_not_change_the_result(budget, monkeypatch, rng):
-    # the fast path builds columns a few samples at a time; any chunking gives the same sums
+# column budgets (bytes) for one output row per block, two rows (the last block shorter),
+# two samples per block (the last one alone), and the whole batch in one block
+@pytest.mark.parametrize("budget", [1, 3500, 12000, 10**9])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, options",
+    [
+        ((5, 4, 6, 7), (6, 2, 3, 2), dict(stride=(2, 1), padding=1, groups=2)),
+        ((3, 2, 9), (3, 2, 2), dict(stride=2, dilation=3, padding=((0, 2),))),
+        ((3, 2, 5, 4, 3), (2, 2, 2, 2, 2), dict(stride=(3, 1, 1), dilation=(2, 1, 1))),
+    ],
+)
+def test_blocks_do_not_change_the_result(budget, x_shape, w_shape, options, monkeypatch, rng):
+    # the fast path builds its columns block by block (samples, then rows of the first
+    # output dimension): every way of cutting the work gives the same sums
     conv_module = importlib.import_module("convgrad.conv")
     monkeypatch.setattr(conv_module, "COLUMNS_BUDGET", budget)
-    x, w = rng.standard_normal((5, 4, 6, 7)), rng.standard_normal((6, 2, 3, 2))
-    b = rng.standard_normal(6)
-    options = dict(stride=(2, 1), padding=1, groups=2)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    b = rng.standard_normal(w_shape[0])
     y = convgrad.conv(x, w, b, **options)
     assert relative_error(y, reference.conv(x, w, b, **options)) <= 1e-13
     grad_y = rng.standard_normal(y.shape)

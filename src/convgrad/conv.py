@@ -22,21 +22,53 @@ from .reference import Gradients
 __all__ = ["conv", "conv_backward", "Gradients"]
 
 
-# columns are built for a few samples at a time, so memory stays low on big batches
-COLUMNS_BUDGET = 16 * 2**20  # bytes; about half of a typical L3 cache
+# columns are built block by block, so that each block stays in the CPU's cache
+COLUMNS_BUDGET = 2 * 2**20  # bytes of columns per block
 
 
-def _batches(geometry: ConvGeometry, itemsize: int) -> list[slice]:
-    """Slices of the batch whose columns fit in COLUMNS_BUDGET (at least one sample each)."""
-    per_sample = geometry.in_channels * prod(geometry.kernel) * prod(geometry.out_size) * itemsize
-    step = max(1, COLUMNS_BUDGET // per_sample)
-    return [slice(start, start + step) for start in range(0, geometry.batch, step)]
+def _blocks(geometry: ConvGeometry, itemsize: int):
+    """(samples, rows) slices whose columns fit in COLUMNS_BUDGET.
+
+    Small inputs get several samples per block; large ones a few rows (of the first
+    output dimension) of one sample.
+    """
+    out_rows = geometry.out_size[0]
+    per_row = geometry.in_channels * prod(geometry.kernel) * prod(geometry.out_size[1:]) * itemsize
+    rows_per_block = max(1, min(out_rows, COLUMNS_BUDGET // per_row))
+    samples_per_block = max(1, COLUMNS_BUDGET // (per_row * rows_per_block))
+    if rows_per_block < out_rows:
+        samples_per_block = 1
+    for first_sample in range(0, geometry.batch, samples_per_block):
+        for first_row in range(0, out_rows, rows_per_block):
+            yield (
+                slice(first_sample, first_sample + samples_per_block),
+                slice(first_row, min(out_rows, first_row + rows_per_block)),
+            )
 
 
-def _columns(x, geometry: ConvGeometry):
-    """im2col by group: (n, G, C_g * prod(kernel), prod(out_size)), one column per window."""
-    view = windows(pad(x, geometry), geometry)  # (n, C, *kernel, *out_size), no copy yet
-    return view.reshape(len(x), geometry.groups, -1, prod(geometry.out_size))
+def _column_blocks(x, geometry: ConvGeometry):
+    """im2col in blocks: (samples, positions, columns) with columns (n, G, C_g * prod(K), p).
+
+    positions slices the flattened output positions that the block's columns produce.
+    """
+    windows_of_x = windows(pad(x, geometry), geometry)  # (N, C, *kernel, *out_size), a view
+    per_row = prod(geometry.out_size[1:])  # output positions per row of the first dimension
+    kernel_axes = (slice(None),) * geometry.ndim
+    for samples, rows in _blocks(geometry, x.itemsize):
+        block = windows_of_x[(samples, slice(None), *kernel_axes, rows)]
+        columns = block.reshape(len(block), geometry.groups, -1, (rows.stop - rows.start) * per_row)
+        yield samples, slice(rows.start * per_row, rows.stop * per_row), columns
+
+
+def _col2im_block(grad_xp, grad_columns, samples, positions, geometry: ConvGeometry):
+    """Add one block's column gradients (n, G, C_g * prod(K), p) back onto grad_xp."""
+    per_row = prod(geometry.out_size[1:])
+    first_row, rows = positions.start // per_row, (positions.stop - positions.start) // per_row
+    blocks = grad_columns.reshape(
+        len(grad_columns), -1, *geometry.kernel, rows, *geometry.out_size[1:]
+    )
+    # the block's first window starts at padded row first_row * stride
+    add_windows(grad_xp[samples, :, first_row * geometry.stride[0] :], blocks, geometry)
 
 
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
@@ -49,13 +81,13 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     x, w, b, _, geo = check_call(
         x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups
     )
-    G, O = geo.groups, prod(geo.out_size)
+    G = geo.groups
     w_matrix = w.reshape(G, w.shape[0] // G, -1)  # (G, F_g, C_g * prod(kernel))
     y = np.empty(geo.y_shape, dtype=x.dtype)
-    y_by_group = y.reshape(geo.batch, G, -1, O)  # a view: the products write into y
-    for batch in _batches(geo, x.itemsize):
+    y_by_group = y.reshape(geo.batch, G, -1, prod(geo.out_size))  # a view: products write y
+    for samples, positions, columns in _column_blocks(x, geo):
         # every filter times every window of its group: y = W @ im2col(x)
-        np.matmul(w_matrix, _columns(x[batch], geo), out=y_by_group[batch])
+        np.matmul(w_matrix, columns, out=y_by_group[samples, :, :, positions])
     if b is not None:
         y += b.reshape(-1, *(1,) * geo.ndim)  # one bias per filter, at every position
     return y
@@ -69,22 +101,24 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     x, w, _, grad_y, geo = check_call(
         x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
     )
-    G, O = geo.groups, prod(geo.out_size)
+    G = geo.groups
     w_matrix = w.reshape(G, w.shape[0] // G, -1)  # (G, F_g, C_g * prod(kernel))
-    grad_y_by_group = grad_y.reshape(geo.batch, G, -1, O)  # (N, G, F_g, prod(out_size))
+    grad_y_by_group = grad_y.reshape(geo.batch, G, -1, prod(geo.out_size))
 
     # dL/db: each bias is added at every position of its filter's output
     grad_b = grad_y.sum(axis=(0, *range(2, 2 + geo.ndim)))
 
     grad_w = np.zeros(w_matrix.shape, dtype=x.dtype)
     grad_xp = np.zeros((geo.batch, geo.in_channels, *geo.padded_size), dtype=x.dtype)
-    for batch in _batches(geo, x.itemsize):
+    for samples, positions, columns in _column_blocks(x, geo):
+        grad_y_block = grad_y_by_group[samples, :, :, positions]
         # dL/dW = grad_y @ im2col(x)^T: the forward's windows weighted by grad_y, summed over n
-        grad_w += np.sum(grad_y_by_group[batch] @ _columns(x[batch], geo).swapaxes(2, 3), axis=0)
+        grad_w += np.sum(grad_y_block @ columns.swapaxes(2, 3), axis=0)
         # dL/dx = col2im(W^T @ grad_y): each window sends grad_y * w back to the inputs it read
-        grad_columns = w_matrix.swapaxes(1, 2) @ grad_y_by_group[batch]
-        n = len(grad_columns)
-        add_windows(grad_xp[batch], grad_columns.reshape(n, -1, *geo.kernel, *geo.out_size), geo)
+        # (written over the block's columns, no longer needed, unless they are a view of x)
+        spare = columns if columns.flags.writeable else None
+        grad_columns = np.matmul(w_matrix.swapaxes(1, 2), grad_y_block, out=spare)
+        _col2im_block(grad_xp, grad_columns, samples, positions, geo)
     # rows past the last window (geometry.unread) were never touched: exactly zero
     grad_x = np.ascontiguousarray(crop(grad_xp, geo))
     return Gradients(x=grad_x, w=grad_w.reshape(w.shape), b=grad_b)

@@ -48,22 +48,29 @@ def windows(xp: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(xp, shape, strides, writeable=False)
 
 
-def tap_slices(k, geometry: ConvGeometry) -> tuple[slice, ...]:
-    """The padded-input positions i * stride + k * dilation read by kernel tap k, for all i."""
+def tap_slices(k, geometry: ConvGeometry, out_size=None) -> tuple[slice, ...]:
+    """The padded-input positions i * stride + k * dilation read by kernel tap k, for all i.
+
+    out_size defaults to the geometry's; a smaller one describes a block of output rows.
+    """
+    out_size = geometry.out_size if out_size is None else out_size
     return tuple(
         slice(k_ * d, k_ * d + (out - 1) * s + 1, s)
-        for k_, d, s, out in zip(k, geometry.dilation, geometry.stride, geometry.out_size)
+        for k_, d, s, out in zip(k, geometry.dilation, geometry.stride, out_size)
     )
 
 
 def add_windows(grad_xp: np.ndarray, blocks: np.ndarray, geometry: ConvGeometry) -> None:
-    """The adjoint of windows: add blocks (N, C, *kernel, *out_size) onto grad_xp in place.
+    """The adjoint of windows: add blocks (N, C, *kernel, *out) onto grad_xp in place.
 
     Tap k of every window lands on one strided slice of the padded input, so the
     scatter is one slice-add per kernel tap; where windows overlap, values add up.
+    ``out`` may be a block of output rows, with grad_xp starting at its first window.
     """
+    out_size = blocks.shape[2 + geometry.ndim :]
     for k in product(*(range(n) for n in geometry.kernel)):
-        grad_xp[(..., *tap_slices(k, geometry))] += blocks[(slice(None), slice(None), *k)]
+        taps = tap_slices(k, geometry, out_size)
+        grad_xp[(..., *taps)] += blocks[(slice(None), slice(None), *k)]
 
 
 def im2col(x, kernel, *, stride=1, padding=0, dilation=1):
