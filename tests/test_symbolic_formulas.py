@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from convgrad.symbolic import FORMULAS, check, check_all, grid
+from convgrad.symbolic import FORMULAS, check, check_all, grid, readings
 
 
 @pytest.mark.parametrize("name", sorted(FORMULAS))
@@ -35,7 +35,9 @@ def test_small_grid_table_renders():
     table = check_all("small", names=["grad_w_1ch", "q5_grad_x_reader"])
     assert table.passed  # the book formula passes and the reader's fails, as claimed
     markdown = table._repr_markdown_()
-    assert markdown.splitlines()[0].startswith("| formula | the book says | configurations |")
+    assert markdown.splitlines()[0].startswith(
+        "| formula | reading | the book says | configurations |"
+    )
     assert len(markdown.splitlines()) == 4
     html = table._repr_html_()
     # header, two formulas, and one line for the reader's first counterexample
@@ -67,3 +69,12 @@ def test_general_grids_cover_every_geometry_feature():
                 c.in_size, c.kernel, c.stride, c.padding, c.dilation, strict=True
             )
         )
+
+
+def test_readings_table_shows_what_reading_zero_outside_changes():
+    table = readings("q5_grad_x_reader", "small")
+    strict, zero = table
+    assert (strict.mode, zero.mode) == ("strict", "zero")
+    assert not strict.passed and zero.passed
+    assert table.passed  # the strict check fails, as the book says it must
+    assert "zero outside" in table._repr_markdown_()

@@ -18,7 +18,16 @@ Typical use in a chapter::
 """
 
 from .catalog import FORMULAS
-from .check import Counterexample, Entry, Report, ReportTable, check, check_all, entry
+from .check import (
+    Counterexample,
+    Entry,
+    Report,
+    ReportTable,
+    check,
+    check_all,
+    entry,
+    readings,
+)
 from .examples import q1_example
 from .formula import Formula, TensorRef
 from .forward import conv_entries, symbolic_forward, true_gradients
@@ -41,6 +50,7 @@ __all__ = [
     "entry",
     "grid",
     "q1_example",
+    "readings",
     "symbolic_forward",
     "symbolic_tensors",
     "true_gradients",
