@@ -886,8 +886,9 @@ _q3(
     ("h", "w", "c"),
     {DELTA_NEXT: Q3_NEXT, W3: Q3_W},
     expected=False,
-    note="right only if delta^{l+1} is read as zero outside its range",
+    note="right only if δˡ⁺¹ is read as zero outside its range",
 )
+a_lo, a_hi, b_lo, b_hi = S("a_lo"), S("a_hi"), S("b_lo"), S("b_hi")
 _q3(
     "q3_grad_x",
     "Q3: the input gradient with the kernel taps bounded by the output's border",
@@ -896,12 +897,18 @@ _q3(
     _sum(
         times(DELTA_NEXT[plus(mm, minus(a_), 1), plus(nn, minus(b_), 1), k], W3[a_, b_, u, k]),
         (k, 1, F_total),
-        (a_, sympy.Max(1, plus(mm, minus(H_out), 1), evaluate=False), sympy.Min(K_h, mm)),
-        (b_, sympy.Max(1, plus(nn, minus(W_out), 1), evaluate=False), sympy.Min(K_w, nn)),
+        (a_, a_lo, a_hi),
+        (b_, b_lo, b_hi),
     ),
     (mm, nn, u),
     ("h", "w", "c"),
     {DELTA_NEXT: Q3_NEXT, W3: Q3_W},
+    definitions=(
+        (a_lo, sympy.Max(1, plus(mm, minus(H_out), 1), evaluate=False)),
+        (a_hi, sympy.Min(K_h, mm, evaluate=False)),
+        (b_lo, sympy.Max(1, plus(nn, minus(W_out), 1), evaluate=False)),
+        (b_hi, sympy.Min(K_w, nn, evaluate=False)),
+    ),
 )
 _q3(
     "q3_grad_w",

@@ -211,7 +211,7 @@ class ReportTable(list):
 
 
 def _wrap(line: str) -> str:
-    return textwrap.fill(line, width=100, subsequent_indent="    ", break_on_hyphens=False)
+    return textwrap.fill(line, width=88, subsequent_indent="    ", break_on_hyphens=False)
 
 
 # --- words --------------------------------------------------------------------------------
