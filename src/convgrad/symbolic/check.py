@@ -133,8 +133,7 @@ class Report:
         lines = [
             f"{self.name}: {self.formula.title}",
             f"  grid {self.grid!r}, {self.mode} reading: {self.configurations} configurations, "
-            f"{self.entries} entries, {self.mismatches} mismatched entries "
-            f"({self.seconds:.2f} s)",
+            f"{self.entries} entries, {self.mismatches} mismatched ({self.seconds:.2f} s)",
             f"  verdict: {self.verdict()}",
         ]
         if self.numeric_configurations:
@@ -143,8 +142,8 @@ class Report:
                 f"{self.numeric_configurations} configurations equal convgrad exactly"
             )
         if self.first:
-            lines.append(_wrap(f"  first counterexample: {self.first}"))
-        return "\n".join(lines)
+            lines.append(f"  first counterexample: {self.first}")
+        return "\n".join(_wrap(line) for line in lines)
 
     __repr__ = __str__
 
@@ -231,6 +230,10 @@ def _entry_words(formula: Formula, key, config: Config) -> str:
                 return f"{ref.text}{flat + formula.index_base}"
             return f"{ref.text}[{', '.join(map(str, index))}]"
     letter = {"delta": "δ"}.get(tensor, tensor)
+    for ref in formula.tensors.values():  # only a derived tensor: name the entry it shows
+        if ref.tensor == tensor and not ref.flat:
+            index = [book_index[axes.index(a)] + formula.index_base for a in ref.axes]
+            return f"{letter}[{', '.join(map(str, index))}]"
     return f"{letter}[{', '.join(map(str, book_index))}] (zero-based, NCHW)"
 
 
