@@ -38,7 +38,7 @@ def as_grid(value, name: str) -> np.ndarray:
 def number(value: float) -> str:
     """A number as the reader should see it: short, no trailing zeros, true minus sign."""
     value = float(value)
-    if value == 0:
+    if abs(value) < 1e-12:  # round-off residue of a sum that is zero
         return "0"
     text = f"{value:.4g}"
     if "e" not in text and "." in text:

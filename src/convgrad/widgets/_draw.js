@@ -22,7 +22,7 @@ function htmlEl(tag, attrs, parent, text) {
 
 // Same rule as convgrad.widgets._common.number: 4 significant digits, true minus sign.
 function fmt(value) {
-  if (value === 0) return "0";
+  if (Math.abs(value) < 1e-12) return "0"; // round-off residue of a sum that is zero
   let text = Number(value).toPrecision(4);
   if (!text.includes("e") && text.includes(".")) text = text.replace(/0+$/, "").replace(/\.$/, "");
   return text.replace("-", "\u2212");
