@@ -192,3 +192,15 @@ def test_reading_past_the_padding_is_an_error():
     report = check(broken, [config])
     assert not report.passed
     assert any(cause.startswith("reads X̄ with its 3rd index above") for cause in report.causes)
+
+
+def test_stride_and_dilation_really_swap_roles_in_the_filter_gradient():
+    good = FORMULAS["grad_w_as_conv_1d"]
+    s, d = S("s"), S("d")
+    # keep the kernel's dilation as the step of the taps: wrong unless s == d
+    unswapped = good.variant(name="grad_w_unswapped", rhs=good.rhs.xreplace({d: s, s: d}))
+    same = [Config.make((7,), (3,), stride=2, dilation=2)]
+    different = [Config.make((7,), (2,), stride=2, dilation=1)]
+    assert check(good, same + different).passed
+    assert check(unswapped, same).passed
+    assert not check(unswapped, different).passed

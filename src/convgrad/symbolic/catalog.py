@@ -9,7 +9,8 @@ is a reader's own (Q5 is one-based, written as the reader wrote it).
 - Chapter 6, channels and filters (one sample, stride 1, no padding): ``conv_mc``,
   ``grad_w_mc``, ``grad_b_mc``, ``grad_x_gather_mc``, ``grad_x_full_mc``.
 - Chapters 7-11, everything (batch, channels, filters, groups, stride, padding,
-  dilation), 2-D and 1-D: ``conv``, ``grad_w``, ``grad_b``, ``grad_x_scatter``,
+  dilation), 2-D and 1-D: ``conv``, ``grad_w``, ``grad_w_as_conv``, ``grad_b``,
+  ``grad_x_scatter``,
   ``grad_x_gather``, ``grad_x_full`` and the same names ending in ``_1d``.
 - Q1, in the reader's numbering (V1..V9, W1..W4, G1..G4, one-based):
   ``q1_conv`` and ``q1_grad_w`` (the reader's guess, which is right).
@@ -55,6 +56,7 @@ B = sympy.IndexedBase("b")
 DELTA = sympy.IndexedBase(S("delta"))
 DELTA_FULL = sympy.IndexedBase(S(r"\tilde{\delta}"))
 DELTA_HAT = sympy.IndexedBase(S(r"\hat{\delta}"))
+DELTA_CHECK = sympy.IndexedBase(S(r"\check{\delta}"))
 X_PAD = sympy.IndexedBase(S(r"\bar{X}"))
 b = S("b")
 
@@ -338,6 +340,10 @@ n, c, f, g = S("n"), S("c"), S("f"), S("g")
 N, C_g, F_g = S("N"), S("C_g"), S("F_g")
 
 
+def _one_d(title: str) -> str:
+    return title[:-1] + "; 1-D)" if title.endswith(")") else title + " (1-D)"
+
+
 def _general(ndim: int) -> None:
     suffix = "" if ndim == 2 else "_1d"
     if ndim == 2:
@@ -388,7 +394,7 @@ def _general(ndim: int) -> None:
         _register(
             Formula(
                 name=name + suffix,
-                title=title + ("" if ndim == 2 else " (1-D)"),
+                title=title if ndim == 2 else _one_d(title),
                 target=target,
                 lhs=lhs,
                 rhs=rhs,
@@ -434,6 +440,51 @@ def _general(ndim: int) -> None:
         (f, c, *taps),
         ("f", "c", *axes),
         {DELTA: d_ref, X_PAD: x_pad},
+        definitions=group_of_filter,
+        where=pad_note,
+    )
+    # the same gradient as a convolution: X correlated with delta spread out by the
+    # stride (zeros inserted), stepping by the dilation; stride and dilation swap roles
+    spread_taps = (S("a"), S("b"))[:ndim]
+    register(
+        "grad_w_as_conv",
+        "filter gradient as a convolution: X correlated with δ spread out by the stride, "
+        "stepping by the dilation (stride and dilation swap roles)",
+        "grad_w",
+        Grad(W[(f, c, *taps)]),
+        _sum(
+            times(
+                DELTA_CHECK[(n, f, *spread_taps)],
+                X_PAD[
+                    (
+                        n,
+                        plus(times(g, C_g), c),
+                        *(
+                            plus(times(dil[a], taps[a]), spread_taps[a], minus(pad[a]))
+                            for a in range(ndim)
+                        ),
+                    )
+                ],
+            ),
+            (n, 0, plus(N, -1)),
+            *[(spread_taps[a], 0, times(stride[a], plus(out_sizes[a], -1))) for a in range(ndim)],
+        ),
+        (f, c, *taps),
+        ("f", "c", *axes),
+        {
+            DELTA_CHECK: TensorRef(
+                "delta",
+                ("n", "f", *axes),
+                "δ̌",
+                extent=(
+                    None,
+                    None,
+                    *((0, times(stride[a], plus(out_sizes[a], -1))) for a in range(ndim)),
+                ),
+                step=(1, 1, *stride),
+            ),
+            X_PAD: x_pad,
+        },
         definitions=group_of_filter,
         where=pad_note,
     )

@@ -127,7 +127,7 @@ class TensorRef:
 
     def definition(self, label, printer) -> list[str]:
         """The derived tensor's definition, as the "where" line shows it (two lines)."""
-        names = iter("abcdefgh")
+        names = iter(("alpha", "beta", "gamma"))  # bound here: no clash with the sum's letters
         indices, reads, ranges = [], [], []
         for axis, extent in enumerate(self.extent):
             if extent is None:
