@@ -136,3 +136,24 @@ def test_every_chapter_offers_its_notebook_for_download():
         source = f"_sources/notebooks/{chapter.name}"
         assert (SITE / source).is_file(), f"{source} was not copied into the site"
         assert f"../{source}" in page.read_text(), f"{page.name} has no download link to {source}"
+
+
+def test_front_end_packages_are_pinned_and_come_from_npm():
+    # `npm ci` on a fresh machine must fetch exactly these files, from the npm registry only
+    manifest = json.loads((ROOT / "package.json").read_text())
+    loose = {name: v for name, v in manifest["dependencies"].items() if not v[0].isdigit()}
+    assert not loose, f"package.json must pin exact versions: {loose}"
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    packages = {path: entry for path, entry in lock["packages"].items() if path}
+    assert packages, "package-lock.json lists no packages"
+    elsewhere = {
+        path: entry.get("resolved")
+        for path, entry in packages.items()
+        if not entry.get("resolved", "").startswith("https://registry.npmjs.org/")
+        or not entry.get("integrity")
+    }
+    assert not elsewhere, f"lock entries not from the npm registry (or unhashed): {elsewhere}"
+    locked = {
+        name: packages[f"node_modules/{name}"]["version"] for name in manifest["dependencies"]
+    }
+    assert locked == manifest["dependencies"]
