@@ -146,10 +146,13 @@ def test_front_end_packages_are_pinned_and_come_from_npm():
     lock = json.loads((ROOT / "package-lock.json").read_text())
     packages = {path: entry for path, entry in lock["packages"].items() if path}
     assert packages, "package-lock.json lists no packages"
+    # entries name no tarball URL (npm then uses the registry) or the npm registry's own
     elsewhere = {
         path: entry.get("resolved")
         for path, entry in packages.items()
-        if not entry.get("resolved", "").startswith("https://registry.npmjs.org/")
+        if not entry.get("resolved", "https://registry.npmjs.org/").startswith(
+            "https://registry.npmjs.org/"
+        )
         or not entry.get("integrity")
     }
     assert not elsewhere, f"lock entries not from the npm registry (or unhashed): {elsewhere}"
