@@ -4,6 +4,7 @@
 - ``forward``: the symbolic convolution and the true gradients (sympy differentiation);
 - ``formula``: one boxed formula as one object, and its LaTeX;
 - ``catalog``: the book's formulas, ``FORMULAS[name]``;
+- ``readers``: the readers' formulas (Q1, Q3, Q5) in their own notation, same registry;
 - ``grids``: the configurations each formula is checked on;
 - ``evaluate``: a formula evaluated term by term, exactly;
 - ``check``: the comparison, and the report a chapter prints.

@@ -1,0 +1,419 @@
+"""The readers' formulas, in the readers' own notation (one-based where they are).
+
+Each is one :class:`~convgrad.symbolic.formula.Formula` in the same registry,
+``FORMULAS``. Those the book shows to be wrong carry ``expected=False``: their
+check must fail, and the report says where and why.
+
+- Q1 (V1..V9, W1..W4, G1..G4): ``q1_conv``, ``q1_grad_w`` (the reader's guess, right).
+- Q3 (channels last, stride 1): ``q3_conv``, ``q3_grad_x_reader`` (right only when
+  δ is read as zero outside its range), ``q3_grad_x`` (exact bounds), ``q3_grad_w`` and
+  ``q3_grad_b`` (the textbook's exercise).
+- Q5 (strided): ``q5_conv``, ``q5_grad_x_reader`` (as asked, wrong),
+  ``q5_grad_x_ceil_only`` and ``q5_grad_x_clip_only`` (half-corrected, still wrong),
+  ``q5_grad_x`` (corrected), ``q5_grad_w``, ``q5_grad_b``.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .catalog import H_out, K_h, K_w, W_out, _register, _sum, i, j, k, p, q
+from .formula import (
+    Alias,
+    Formula,
+    Grad,
+    TensorRef,
+    ceil,
+    floor,
+    minus,
+    over,
+    plus,
+    times,
+)
+
+S = sympy.Symbol
+f = S("f")
+
+
+# === Q5, in the reader's notation: one-based, no batch, no padding ============================
+ch, r, cc = S("ch"), S("r"), S("c")
+s, f_r, f_c, h, w, n_ch, n_f = (S(name) for name in ("s", "f_r", "f_c", "h", "w", "n_ch", "n_f"))
+h_O, w_O = S("h_O"), S("w_O")
+i_lo, i_hi, j_lo, j_hi = S("i_lo"), S("i_hi"), S("j_lo"), S("j_hi")
+X5, W5, B5, O5 = (sympy.IndexedBase(name) for name in ("X", "W", "b", "O"))
+D5 = sympy.IndexedBase(S(r"\frac{\partial L}{\partial O}"))
+Q5_PARAMS = {
+    s: lambda cfg: cfg.stride[0],
+    f_r: lambda cfg: cfg.kernel[0],
+    f_c: lambda cfg: cfg.kernel[1],
+    h: lambda cfg: cfg.in_size[0],
+    w: lambda cfg: cfg.in_size[1],
+    n_ch: lambda cfg: cfg.channels,
+    n_f: lambda cfg: cfg.filters,
+}
+Q5_SIZES = (
+    (h_O, plus(floor(over(plus(h, minus(f_r)), s)), 1)),
+    (w_O, plus(floor(over(plus(w, minus(f_c)), s)), 1)),
+)
+Q5_X = TensorRef("X", ("c", "h", "w"), "X")
+Q5_W = TensorRef("W", ("f", "c", "h", "w"), "W")
+Q5_D = TensorRef("delta", ("f", "h", "w"), "dL/dO")
+
+
+def _q5(name, title, target, lhs, rhs, indices, axes, tensors, definitions=(), **extra):
+    return _register(
+        Formula(
+            name=name,
+            title=title,
+            target=target,
+            lhs=lhs,
+            rhs=rhs,
+            indices=indices,
+            target_axes=axes,
+            tensors=tensors,
+            params=Q5_PARAMS,
+            family="reader_q5",
+            index_base=1,
+            definitions=definitions,
+            brackets=True,
+            describe=(s, f_r, f_c, h, w, n_ch, n_f),
+            **extra,
+        )
+    )
+
+
+def _q5_reads(row, col):
+    return (plus(times(plus(i, -1), s), row), plus(times(plus(j, -1), s), col))
+
+
+_q5(
+    "q5_conv",
+    "Q5: the reader's forward pass (one-based)",
+    "y",
+    O5[f, i, j],
+    plus(
+        _sum(
+            times(W5[f, ch, r, cc], X5[(ch, *_q5_reads(r, cc))]),
+            (ch, 1, n_ch),
+            (r, 1, f_r),
+            (cc, 1, f_c),
+        ),
+        B5[f],
+    ),
+    (f, i, j),
+    ("f", "h", "w"),
+    {W5: Q5_W, X5: Q5_X, B5: TensorRef("b", ("f",), "b")},
+)
+
+
+def _q5_grad_x(name, title, bounds, expected, note=""):
+    return _q5(
+        name,
+        title,
+        "grad_x",
+        Grad(X5[ch, p, q]),
+        _sum(
+            times(
+                D5[f, i, j],
+                W5[
+                    f,
+                    ch,
+                    plus(p, minus(times(plus(i, -1), s))),
+                    plus(q, minus(times(plus(j, -1), s))),
+                ],
+            ),
+            (f, 1, n_f),
+            (i, i_lo, i_hi),
+            (j, j_lo, j_hi),
+        ),
+        (ch, p, q),
+        ("c", "h", "w"),
+        {D5: Q5_D, W5: Q5_W},
+        definitions=bounds,
+        expected=expected,
+        note=note,
+    )
+
+
+def _reader_low(index, size):
+    return floor(plus(over(plus(index, minus(size)), s), 1))
+
+
+def _reader_high(index):
+    return floor(plus(over(plus(index, -1), s), 1))
+
+
+def _exact_low(index, size):
+    return plus(ceil(over(plus(index, minus(size)), s)), 1)
+
+
+def _exact_high(index):
+    return plus(floor(over(plus(index, -1), s)), 1)
+
+
+_q5_grad_x(
+    "q5_grad_x_reader",
+    "Q5: the reader's input gradient, exactly as asked",
+    (
+        (i_lo, _reader_low(p, f_r)),
+        (i_hi, _reader_high(p)),
+        (j_lo, _reader_low(q, f_c)),
+        (j_hi, _reader_high(q)),
+    ),
+    expected=False,
+    note="rounds the lower bound down and never clips the bounds to 1..h_O",
+)
+_q5_grad_x(
+    "q5_grad_x_ceil_only",
+    "Q5: lower bound rounded up, bounds not clipped",
+    (
+        (i_lo, _exact_low(p, f_r)),
+        (i_hi, _exact_high(p)),
+        (j_lo, _exact_low(q, f_c)),
+        (j_hi, _exact_high(q)),
+    ),
+    expected=False,
+    note="fixes the rounding; still reads δ outside 1..h_O near the borders",
+)
+_q5_grad_x(
+    "q5_grad_x_clip_only",
+    "Q5: bounds clipped to 1..h_O, lower bound still rounded down",
+    (
+        *Q5_SIZES,
+        (i_lo, sympy.Max(1, _reader_low(p, f_r), evaluate=False)),
+        (i_hi, sympy.Min(h_O, _reader_high(p), evaluate=False)),
+        (j_lo, sympy.Max(1, _reader_low(q, f_c), evaluate=False)),
+        (j_hi, sympy.Min(w_O, _reader_high(q), evaluate=False)),
+    ),
+    expected=False,
+    note="fixes the borders; still reads W past f_r when s does not divide p - f_r",
+)
+_q5_grad_x(
+    "q5_grad_x",
+    "Q5: the input gradient with corrected bounds",
+    (
+        *Q5_SIZES,
+        (i_lo, sympy.Max(1, _exact_low(p, f_r), evaluate=False)),
+        (i_hi, sympy.Min(h_O, _exact_high(p), evaluate=False)),
+        (j_lo, sympy.Max(1, _exact_low(q, f_c), evaluate=False)),
+        (j_hi, sympy.Min(w_O, _exact_high(q), evaluate=False)),
+    ),
+    expected=True,
+)
+_q5(
+    "q5_grad_w",
+    "Q5: the reader's filter gradient (bounds made explicit)",
+    "grad_w",
+    Grad(W5[f, ch, r, cc]),
+    _sum(
+        times(D5[f, i, j], X5[(ch, *_q5_reads(r, cc))]),
+        (i, 1, h_O),
+        (j, 1, w_O),
+    ),
+    (f, ch, r, cc),
+    ("f", "c", "h", "w"),
+    {D5: Q5_D, X5: Q5_X},
+    definitions=Q5_SIZES,
+)
+_q5(
+    "q5_grad_b",
+    "Q5: the reader's bias gradient (bounds made explicit)",
+    "grad_b",
+    Grad(B5[f]),
+    _sum(D5[f, i, j], (i, 1, h_O), (j, 1, w_O)),
+    (f,),
+    ("f",),
+    {D5: Q5_D},
+    definitions=Q5_SIZES,
+)
+
+
+# === Q1, in the reader's numbering: V1..V9 (3x3, row by row), W1..W4 (2x2), G1..G4 ============
+kk, m = S("k"), S("m")
+V1 = sympy.IndexedBase("V")
+W1 = sympy.IndexedBase("W")
+G1 = sympy.IndexedBase("G")
+NU = S("nu")
+# the pixel under W_m when the filter sits on window k: row, column of each, one-based
+_nu = plus(
+    times(3, plus(floor(over(plus(kk, -1), 2)), floor(over(plus(m, -1), 2)))),
+    sympy.Mod(plus(kk, -1), 2, evaluate=False),
+    sympy.Mod(plus(m, -1), 2, evaluate=False),
+    1,
+)
+Q1_WHERE = (
+    r"\nu(k, m) = 3\left(\left\lfloor\tfrac{k-1}{2}\right\rfloor"
+    r" + \left\lfloor\tfrac{m-1}{2}\right\rfloor\right)"
+    r" + (k-1) \bmod 2 + (m-1) \bmod 2 + 1"
+    r"\text{: the pixel under } W_m \text{ in window } k",
+)
+Q1_TENSORS = {
+    V1: TensorRef("X", ("h", "w"), "V", flat=True),
+    W1: TensorRef("W", ("h", "w"), "W", flat=True),
+}
+
+
+def _q1(name, title, target, lhs, rhs, index, tensors, **extra):
+    return _register(
+        Formula(
+            name=name,
+            title=title,
+            target=target,
+            lhs=lhs,
+            rhs=rhs,
+            indices=(index,),
+            target_axes=("h", "w"),
+            tensors=tensors,
+            params={},
+            family="q1",
+            index_base=1,
+            target_flat=True,
+            where=Q1_WHERE,
+            loss="E",
+            **extra,
+        )
+    )
+
+
+_q1(
+    "q1_conv",
+    "Q1: the four outputs G1..G4 of a 3x3 input and a 2x2 filter",
+    "y",
+    G1[kk],
+    _sum(times(W1[m], V1[Alias(NU, _nu, kk, m)]), (m, 1, 4)),
+    kk,
+    Q1_TENSORS,
+    bias=False,
+)
+_q1(
+    "q1_grad_w",
+    "Q1: the reader's guess dE/dW_m = sum over windows k of dE/dG_k times V(k)",
+    "grad_w",
+    Grad(W1[m]),
+    _sum(times(Grad(G1[kk]), V1[Alias(NU, _nu, kk, m)]), (kk, 1, 4)),
+    m,
+    {**Q1_TENSORS, G1: TensorRef("delta", ("h", "w"), "dE/dG", flat=True)},
+)
+
+
+# === Q3, in the reader's notation: one-based, channels last, stride 1, no padding ==============
+mm, nn, u, a_, b_ = S("m"), S("n"), S("u"), S("a"), S("b")
+F_total, C_total = S("F"), S("C")
+DELTA_L = sympy.IndexedBase(S(r"\delta^{l}"))
+DELTA_NEXT = sympy.IndexedBase(S(r"\delta^{l+1}"))
+W3, X3, Z3, B3 = (sympy.IndexedBase(name) for name in ("w", "x", "z", "beta"))
+Q3_PARAMS = {
+    K_h: lambda cfg: cfg.kernel[0],
+    K_w: lambda cfg: cfg.kernel[1],
+    H_out: lambda cfg: cfg.out_size[0],
+    W_out: lambda cfg: cfg.out_size[1],
+    F_total: lambda cfg: cfg.filters,
+    C_total: lambda cfg: cfg.channels,
+}
+Q3_NEXT = TensorRef("delta", ("h", "w", "f"), "δˡ⁺¹")
+Q3_W = TensorRef("W", ("h", "w", "c", "f"), "w")
+Q3_X = TensorRef("X", ("h", "w", "c"), "x")
+
+
+def _q3(name, title, target, lhs, rhs, indices, axes, tensors, **extra):
+    return _register(
+        Formula(
+            name=name,
+            title=title,
+            target=target,
+            lhs=lhs,
+            rhs=rhs,
+            indices=indices,
+            target_axes=axes,
+            tensors=tensors,
+            params=Q3_PARAMS,
+            family="reader_q3",
+            index_base=1,
+            brackets=True,
+            describe=(K_h, K_w, H_out, W_out, C_total, F_total),
+            **extra,
+        )
+    )
+
+
+_q3(
+    "q3_conv",
+    "Q3: the forward pass, one-based, channels last",
+    "y",
+    Z3[i, j, k],
+    plus(
+        _sum(
+            times(W3[a_, b_, u, k], X3[plus(i, a_, -1), plus(j, b_, -1), u]),
+            (u, 1, C_total),
+            (a_, 1, K_h),
+            (b_, 1, K_w),
+        ),
+        B3[k],
+    ),
+    (i, j, k),
+    ("h", "w", "f"),
+    {W3: Q3_W, X3: Q3_X, B3: TensorRef("b", ("f",), "β")},
+)
+_q3(
+    "q3_grad_x_reader",
+    "Q3: the reader's input gradient, sums over every filter and kernel tap",
+    "grad_x",
+    DELTA_L[mm, nn, u],
+    _sum(
+        times(DELTA_NEXT[plus(mm, minus(a_), 1), plus(nn, minus(b_), 1), k], W3[a_, b_, u, k]),
+        (k, 1, F_total),
+        (a_, 1, K_h),
+        (b_, 1, K_w),
+    ),
+    (mm, nn, u),
+    ("h", "w", "c"),
+    {DELTA_NEXT: Q3_NEXT, W3: Q3_W},
+    expected=False,
+    note="right only if δˡ⁺¹ is read as zero outside its range",
+)
+a_lo, a_hi, b_lo, b_hi = S("a_lo"), S("a_hi"), S("b_lo"), S("b_hi")
+_q3(
+    "q3_grad_x",
+    "Q3: the input gradient with the kernel taps bounded by the output's border",
+    "grad_x",
+    DELTA_L[mm, nn, u],
+    _sum(
+        times(DELTA_NEXT[plus(mm, minus(a_), 1), plus(nn, minus(b_), 1), k], W3[a_, b_, u, k]),
+        (k, 1, F_total),
+        (a_, a_lo, a_hi),
+        (b_, b_lo, b_hi),
+    ),
+    (mm, nn, u),
+    ("h", "w", "c"),
+    {DELTA_NEXT: Q3_NEXT, W3: Q3_W},
+    definitions=(
+        (a_lo, sympy.Max(1, plus(mm, minus(H_out), 1), evaluate=False)),
+        (a_hi, sympy.Min(K_h, mm, evaluate=False)),
+        (b_lo, sympy.Max(1, plus(nn, minus(W_out), 1), evaluate=False)),
+        (b_hi, sympy.Min(K_w, nn, evaluate=False)),
+    ),
+)
+_q3(
+    "q3_grad_w",
+    "Q3: the weight gradient (the reader's exercise)",
+    "grad_w",
+    Grad(W3[a_, b_, u, k]),
+    _sum(
+        times(DELTA_NEXT[i, j, k], X3[plus(i, a_, -1), plus(j, b_, -1), u]),
+        (i, 1, H_out),
+        (j, 1, W_out),
+    ),
+    (a_, b_, u, k),
+    ("h", "w", "c", "f"),
+    {DELTA_NEXT: Q3_NEXT, X3: Q3_X},
+)
+_q3(
+    "q3_grad_b",
+    "Q3: the bias gradient, one per filter (the reader's exercise)",
+    "grad_b",
+    Grad(B3[k]),
+    _sum(DELTA_NEXT[i, j, k], (i, 1, H_out), (j, 1, W_out)),
+    (k,),
+    ("f",),
+    {DELTA_NEXT: Q3_NEXT},
+)
