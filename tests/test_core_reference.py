@@ -19,6 +19,11 @@ CASES = [
     ((1, 6, 7, 7), (4, 3, 2, 2), dict(padding="valid", groups=2)),
     ((1, 2, 5, 6, 5), (2, 2, 2, 3, 2), dict(padding=(1, 0, 1))),
     ((1, 2, 6, 5, 7), (4, 1, 2, 2, 3), dict(stride=(2, 1, 3), dilation=(1, 2, 1), groups=2)),
+    # stride 1 with no more filters than channels: grad_x by the full correlation (gather),
+    # including padding wider than the kernel (grad_y is cropped, not padded)
+    ((2, 3, 5, 6), (2, 3, 1, 2), dict(padding=(1, 3))),
+    ((1, 4, 4, 5, 4), (4, 2, 2, 3, 2), dict(padding="same", dilation=(2, 1, 1), groups=2)),
+    ((2, 3, 9), (3, 1, 3), dict(padding=((4, 0),), dilation=2, groups=3)),
 ]
 
 

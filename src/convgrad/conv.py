@@ -71,6 +71,38 @@ def _col2im_block(grad_xp, grad_columns, samples, positions, geometry: ConvGeome
     add_windows(grad_xp[samples, :, first_row * geometry.stride[0] :], blocks, geometry)
 
 
+def _rotated_swapped(w, groups: int):
+    """The backward kernel (Chapter 6): in and out channels swapped per group, rotated 180 deg."""
+    filters, channels_per_group, *kernel = w.shape
+    by_group = w.reshape(groups, filters // groups, channels_per_group, *kernel)
+    swapped = by_group.swapaxes(1, 2).reshape(groups * channels_per_group, -1, *kernel)
+    return np.flip(swapped, axis=tuple(range(2, 2 + len(kernel))))
+
+
+def _grad_x_by_full_correlation(grad_y, w, geometry: ConvGeometry):
+    """At stride 1, dL/dx = conv(grad_y, rotated and channel-swapped w) (Chapters 5 and 6).
+
+    grad_y gets d*(K-1) zeros on each side (the "full" convolution) minus x's own padding,
+    so the result has exactly x's size; where x's padding is wider than that, grad_y is
+    cropped instead (those outputs only ever saw padding zeros).
+    """
+    full = [d * (k - 1) for k, d in zip(geometry.kernel, geometry.dilation)]
+    low = [f - before for f, (before, _) in zip(full, geometry.padding)]
+    high = [f - after for f, (_, after) in zip(full, geometry.padding)]
+    kept = tuple(
+        slice(max(0, -lo), size - max(0, -hi)) for lo, hi, size in zip(low, high, geometry.out_size)
+    )
+    padding = tuple((max(0, lo), max(0, hi)) for lo, hi in zip(low, high))
+    kernel = _rotated_swapped(w, geometry.groups)
+    return conv(
+        grad_y[(..., *kept)],
+        kernel,
+        padding=padding,
+        dilation=geometry.dilation,
+        groups=geometry.groups,
+    )
+
+
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     """y = conv(x, w) + b for 1, 2 or 3 spatial dimensions (Chapter 11; vectorized in Ch. 12).
 
@@ -108,17 +140,24 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     # dL/db: each bias is added at every position of its filter's output
     grad_b = grad_y.sum(axis=(0, *range(2, 2 + geo.ndim)))
 
+    # dL/dx by a gather (Chapters 5-6) or a scatter (Chapters 8, 12): at stride 1 the gather
+    # is one more convolution, and cheaper when grad_y has no more channels than x
+    gather = all(s == 1 for s in geo.stride) and geo.out_channels <= geo.in_channels
     grad_w = np.zeros(w_matrix.shape, dtype=x.dtype)
-    grad_xp = np.zeros((geo.batch, geo.in_channels, *geo.padded_size), dtype=x.dtype)
+    grad_xp = None if gather else np.zeros((*x.shape[:2], *geo.padded_size), dtype=x.dtype)
     for samples, positions, columns in _column_blocks(x, geo):
         grad_y_block = grad_y_by_group[samples, :, :, positions]
         # dL/dW = grad_y @ im2col(x)^T: the forward's windows weighted by grad_y, summed over n
         grad_w += np.sum(grad_y_block @ columns.swapaxes(2, 3), axis=0)
-        # dL/dx = col2im(W^T @ grad_y): each window sends grad_y * w back to the inputs it read
-        # (written over the block's columns, no longer needed, unless they are a view of x)
-        spare = columns if columns.flags.writeable else None
-        grad_columns = np.matmul(w_matrix.swapaxes(1, 2), grad_y_block, out=spare)
-        _col2im_block(grad_xp, grad_columns, samples, positions, geo)
-    # rows past the last window (geometry.unread) were never touched: exactly zero
-    grad_x = np.ascontiguousarray(crop(grad_xp, geo))
+        if not gather:
+            # dL/dx = col2im(W^T @ grad_y): each window sends grad_y * w back to what it read
+            # (written over the block's columns, no longer needed, unless they are a view of x)
+            spare = columns if columns.flags.writeable else None
+            grad_columns = np.matmul(w_matrix.swapaxes(1, 2), grad_y_block, out=spare)
+            _col2im_block(grad_xp, grad_columns, samples, positions, geo)
+    if gather:
+        grad_x = _grad_x_by_full_correlation(grad_y, w, geo)
+    else:
+        # rows past the last window (geometry.unread) were never touched: exactly zero
+        grad_x = np.ascontiguousarray(crop(grad_xp, geo))
     return Gradients(x=grad_x, w=grad_w.reshape(w.shape), b=grad_b)
