@@ -4,6 +4,8 @@ import importlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import convgrad
 from convgrad import reference, relative_error
@@ -199,3 +201,53 @@ def test_blocks_do_not_change_the_result(budget, x_shape, w_shape, options, monk
     loops = reference.conv_backward(grad_y, x, w, **options)
     for ours, expected in zip(fast, loops, strict=True):
         assert relative_error(ours, expected) <= 1e-13
+
+
+def test_reference_grad_b_needs_only_grad_y(rng):
+    grad_y = rng.standard_normal((2, 3, 4, 5))
+    expected = grad_y.sum(axis=(0, 2, 3))
+    np.testing.assert_allclose(reference.grad_b(grad_y), expected, rtol=1e-14)
+    x, w = rng.standard_normal((2, 2, 6, 7)), rng.standard_normal((3, 2, 3, 3))
+    np.testing.assert_allclose(reference.grad_b(grad_y, x, w), expected, rtol=1e-14)
+    with pytest.raises(ValueError, match="grad_y has shape"):
+        reference.grad_b(grad_y, x, w, stride=2)
+
+
+@st.composite
+def tiny_configs(draw):
+    """Tiny random convolutions, small enough for the loop reference."""
+    ndim = draw(st.integers(1, 3))
+    groups = draw(st.integers(1, 2))
+    channels_per_group, filters_per_group = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(ndim))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
+    padding = tuple(
+        (draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(ndim)
+    )  # (before, after) pairs: asymmetric too, which PyTorch's conv cannot take
+    in_size = tuple(
+        max(1, d * (k - 1) + 1 - sum(p)) + draw(st.integers(0, 3))
+        for k, d, p in zip(kernel, dilation, padding, strict=True)
+    )
+    x_shape = (draw(st.integers(1, 2)), groups * channels_per_group, *in_size)
+    w_shape = (groups * filters_per_group, channels_per_group, *kernel)
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return x_shape, w_shape, options, draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(config=tiny_configs())
+def test_fast_path_matches_reference_on_random_configs(config):
+    x_shape, w_shape, options, seed = config
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    y = convgrad.conv(x, w, **options)
+    assert relative_error(y, reference.conv(x, w, **options)) <= 1e-13
+    grad_y = rng.standard_normal(y.shape)
+    fast = convgrad.conv_backward(grad_y, x, w, **options)
+    gathered = reference.grad_x_gather(grad_y, x, w, **options)
+    scattered = reference.grad_x_scatter(grad_y, x, w, **options)
+    assert relative_error(gathered, scattered) <= 1e-13
+    assert relative_error(fast.x, gathered) <= 1e-13
+    assert relative_error(fast.w, reference.grad_w(grad_y, x, w, **options)) <= 1e-13
+    assert relative_error(fast.b, reference.grad_b(grad_y)) <= 1e-13

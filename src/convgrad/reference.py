@@ -68,15 +68,21 @@ def grad_w(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     return grad
 
 
-def grad_b(grad_y):
-    """dL/db[f] = sum_{n, i} grad_y[n, f, i]: one bias per filter, summed everywhere (Chapter 7)."""
+def grad_b(grad_y, x=None, w=None, *, stride=1, padding=0, dilation=1, groups=1):
+    """dL/db[f] = sum_{n, i} grad_y[n, f, i]: one bias per filter, summed everywhere (Chapter 7).
+
+    Only grad_y is needed; x, w and the options, if given, are checked against it.
+    """
+    if x is not None or w is not None:
+        *_, grad_y, _ = check_call(
+            x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
+        )
     grad_y = as_float_array(grad_y, "grad_y")
     if grad_y.ndim not in (3, 4, 5):
         raise ValueError(f"grad_y has shape {grad_y.shape} but must be (N, F, *out_size)")
-    grad = np.zeros(grad_y.shape[1], dtype=grad_y.dtype)
-    for n, f, i in product(
-        range(grad_y.shape[0]), range(grad_y.shape[1]), _positions(grad_y.shape[2:])
-    ):
+    batch, filters, *out_size = grad_y.shape
+    grad = np.zeros(filters, dtype=grad_y.dtype)
+    for n, f, i in product(range(batch), range(filters), _positions(out_size)):
         grad[f] += grad_y[n, f, *i]
     return grad
 
@@ -144,5 +150,5 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     return Gradients(
         x=grad_x_gather(grad_y, x, w, **options),
         w=grad_w(grad_y, x, w, **options),
-        b=grad_b(grad_y),
+        b=grad_b(grad_y, x, w, **options),
     )
