@@ -86,3 +86,29 @@ def test_asymmetric_padding_pairs_match_explicit_zeros(rng):
     padded = convgrad.conv(x, w, padding=((0, 1), (2, 1)))
     x_zeros = np.pad(x, ((0, 0), (0, 0), (0, 1), (2, 1)))
     assert convgrad.relative_error(padded, convgrad.conv(x_zeros, w)) == 0.0
+
+
+def test_never_read_lists_gaps_inside_and_between_windows():
+    # stride 3 > kernel 2: rows 2, 5 between windows and the trailing row 8 are skipped
+    geometry = convgrad.conv_geometry((1, 1, 9), (1, 1, 2), stride=3)
+    assert geometry.never_read() == ((2, 5, 8),)
+    assert geometry.unread == (1,)
+    # stride 2 and dilation 2: the odd rows are never read
+    geometry = convgrad.conv_geometry((1, 1, 7), (1, 1, 2), stride=2, dilation=2)
+    assert geometry.never_read() == ((1, 3, 5),)
+    assert geometry.unread == (0,)
+
+
+def test_never_read_rows_get_exactly_zero_gradient(rng):
+    x, w = rng.standard_normal((2, 2, 11, 9)), rng.standard_normal((3, 2, 2, 2))
+    options = dict(stride=(3, 2), dilation=(1, 3), padding=(1, 0))
+    geometry = convgrad.conv_geometry(x.shape, w.shape, **options)
+    rows, cols = geometry.never_read()
+    assert rows and cols
+    grad_y = rng.standard_normal(geometry.y_shape)
+    grad_x = convgrad.conv_backward(grad_y, x, w, **options).x
+    assert np.all(grad_x[:, :, list(rows), :] == 0)
+    assert np.all(grad_x[:, :, :, list(cols)] == 0)
+    read_rows = [r for r in range(11) if r not in rows]
+    read_cols = [c for c in range(9) if c not in cols]
+    assert np.all(grad_x[:, :, read_rows][:, :, :, read_cols] != 0)

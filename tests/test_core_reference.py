@@ -146,6 +146,7 @@ def test_q5_stride_not_dividing_input_leaves_rows_unread(
     (out,) = set(geometry.out_size)
     read_rows = {i * stride + k - padding for i in range(out) for k in range(kernel)}
     never_read = sorted(set(range(size)) - read_rows)
+    assert geometry.never_read() == (tuple(never_read), tuple(never_read))
     assert never_read[len(never_read) - unread :] == list(range(size - unread, size))
     assert size - unread - 1 in read_rows  # the trailing never-read run is exactly `unread` long
     grad_y = rng.standard_normal(geometry.y_shape)

@@ -68,6 +68,20 @@ class ConvGeometry:
         """Extent of one window: d * (K - 1) + 1 input positions per dimension."""
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
 
+    def never_read(self) -> tuple[tuple[int, ...], ...]:
+        """Per dimension, every index of x that no window reads (Chapter 8).
+
+        Besides the trailing ``unread`` rows, a stride larger than the dilated kernel
+        skips rows between windows, and a dilation skips rows inside them.
+        """
+        result = []
+        for n, k, s, (before, _), d, out in zip(
+            self.in_size, self.kernel, self.stride, self.padding, self.dilation, self.out_size
+        ):
+            read = {i * s + t * d - before for i in range(out) for t in range(k)}
+            result.append(tuple(p for p in range(n) if p not in read))
+        return tuple(result)
+
 
 # --- argument normalization ----------------------------------------------------------
 
