@@ -53,8 +53,10 @@ function drawGrid(parent, caption, values, options) {
       g.dataset.row = r;
       g.dataset.col = c;
       svgEl("rect", { width: CELL, height: CELL }, g);
-      svgEl("text", { x: CELL / 2, y: CELL / 2 + 2 }, g).textContent = fmt(values[r][c]);
-      svgEl("text", { class: "cg-tag", x: CELL - 3, y: 2 }, g);
+      const text = fmt(values[r][c]);
+      const size = text.length > 5 ? "cg-longer" : text.length > 4 ? "cg-long" : "";
+      svgEl("text", { x: CELL / 2, y: CELL / 2 + 2, class: size }, g).textContent = text;
+      svgEl("text", { class: "cg-tag", x: CELL - 3, y: 3 }, g);
       if (pick) {
         g.classList.add("cg-pick");
         g.addEventListener("click", () => pick(r, c));

@@ -36,7 +36,8 @@ function render({ model, el }) {
 
   const steps = stepper(root, frames.length, "input pixel", pixel.set);
   htmlEl("p", { class: "cg-note" }, root,
-    "Both sums give the same number: the gather view only adds zero terms and reorders the scatter view.");
+    "Scatter: the \u03b4 tagged n reached the pixel through the weight tagged n. Both sums give the " +
+    "same number: the gather view only adds zero terms and reorders the scatter view.");
 
   function draw() {
     const index = pixel.get();
@@ -46,7 +47,7 @@ function render({ model, el }) {
     inputGrid.mark(r, c, "cg-selected");
     gradGrid.mark(r, c, "cg-selected");
     frame.scatter.forEach((hit, n) => {
-      deltaGrid.mark(hit.out[0], hit.out[1], "cg-hit", "\u00d7W" + hit.k.join(","));
+      deltaGrid.mark(hit.out[0], hit.out[1], "cg-hit", String(n + 1));
       kernelGrid.mark(hit.k[0], hit.k[1], "cg-read", String(n + 1));
     });
     frame.gather_taps.forEach(([tr, tc], k) => {

@@ -13,7 +13,8 @@ function render({ model, el }) {
   const root = htmlEl("div", { class: "cg-widget", "data-widget": "SlidingWindow" }, el);
   root.dataset.inputs = JSON.stringify(inputs);
   const row = htmlEl("div", { class: "cg-row" }, root);
-  const inputGrid = drawGrid(row, "input X, zero padding shaded", padded, {
+  const inputCaption = top + bottom + left + right ? "input X, zero padding shaded" : "input X";
+  const inputGrid = drawGrid(row, inputCaption, padded, {
     kind: (r, c) => (isPad(r, c) ? "cg-pad" : ""),
   });
   const kernelGrid = drawGrid(row, "kernel W", inputs.w);

@@ -18,7 +18,8 @@ function render({ model, el }) {
     pick: (r, c) => weight.set(r * kw + c),
   });
   keyboard(kernelGrid, weight.get, weight.set, "kernel W: arrow keys pick a weight");
-  const inputGrid = drawGrid(row, "input X, zero padding shaded", padded, {
+  const inputCaption = top + bottom + left + right ? "input X, zero padding shaded" : "input X";
+  const inputGrid = drawGrid(row, inputCaption, padded, {
     kind: (r, c) => (isPad(r, c) ? "cg-pad" : ""),
   });
   const deltaGrid = drawGrid(row, "\u03b4 = \u2202L/\u2202Y", inputs.delta);
