@@ -165,16 +165,18 @@ def test_q5_stride_not_dividing_input_leaves_rows_unread(
 
 
 def test_q5_gather_bounds_near_the_border():
-    # one-based i_lo = floor((p - f_r)/s + 1) is off at the borders; the zero-based exact
-    # range is ceil((p - d(K-1))/s) .. floor(p/s), clipped to the output
-    x_shape, w_shape = (1, 1, 7), (1, 1, 3)
+    # the exact zero-based range of windows reading p is ceil((p - d(K-1))/s) .. floor(p/s),
+    # clipped to the output; rounding the lower bound down instead would add a window
+    # that does not reach p, and leaving it unclipped would index outside grad_y
+    x_shape = (1, 1, 7)
     grad_y = np.arange(1.0, 4.0).reshape(1, 1, 3)  # stride 2: out = (7 - 3)//2 + 1 = 3
     w = np.array([[[1.0, 10.0, 100.0]]])
     grad_x = reference.grad_x_gather(grad_y, np.zeros(x_shape), w, stride=2)
     # p = 0: window 0 tap 0; p = 2: window 0 tap 2 + window 1 tap 0; p = 6: window 2 tap 2
     expected = [1 * 1, 1 * 10, 1 * 100 + 2 * 1, 2 * 10, 2 * 100 + 3 * 1, 3 * 10, 3 * 100]
     np.testing.assert_array_equal(grad_x.ravel(), expected)
-    assert w_shape == w.shape
+    fast = convgrad.conv_backward(grad_y, np.zeros(x_shape), w, stride=2).x
+    np.testing.assert_array_equal(fast.ravel(), expected)
 
 
 # column budgets (bytes) for one output row per block, two rows (the last block shorter),
