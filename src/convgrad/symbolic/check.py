@@ -198,8 +198,9 @@ class ReportTable(list):
                     f'<tr><td colspan="{len(header)}" style="padding-left:2em">'
                     f"<small>{text}</small></td></tr>"
                 )
+        # a smaller font lets the eight columns fit the page's text width
         return (
-            '<div style="overflow-x:auto"><table class="formula-checks">'
+            '<div style="overflow-x:auto"><table class="formula-checks" style="font-size:0.8em">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
