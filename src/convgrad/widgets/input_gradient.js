@@ -29,7 +29,8 @@ function render({ model, el }) {
   htmlEl("h4", {}, gatherView, "Gather: the full convolution");
   const gatherRow = htmlEl("div", { class: "cg-row" }, gatherView);
   const rotatedGrid = drawGrid(gatherRow, "W rotated 180\u00b0", inputs.w_rotated);
-  const fullGrid = drawGrid(gatherRow, "\u03b4 spread by the stride, zero-padded", inputs.delta_full, {
+  const spread = inputs.stride.some((s) => s > 1) ? " spread by the stride," : "";
+  const fullGrid = drawGrid(gatherRow, `\u03b4${spread} zero-padded`, inputs.delta_full, {
     kind: (r, c) => (inputs.delta_full_is_delta[r][c] ? "" : "cg-zero"),
   });
   const gatherEquation = htmlEl("div", { class: "cg-equation cg-gather" }, gatherView);
