@@ -61,6 +61,28 @@ def _register(formula: Formula) -> Formula:
     return formula
 
 
+def _family(**shared):
+    """A constructor that registers formulas of one family: same parameters, same description."""
+
+    def make(name, title, target, lhs, rhs, indices, axes, tensors, **extra):
+        return _register(
+            Formula(
+                name=name,
+                title=title,
+                target=target,
+                lhs=lhs,
+                rhs=rhs,
+                indices=indices,
+                target_axes=axes,
+                tensors=tensors,
+                **shared,
+                **extra,
+            )
+        )
+
+    return make
+
+
 # === Chapters 3-5: one channel, stride 1, no padding =========================================
 i, j, k, l, p, q = (S(n) for n in "ijklpq")
 K_h, K_w, H_out, W_out = S("K_h"), S("K_w"), S("H_out"), S("W_out")
@@ -77,23 +99,9 @@ ONE_DELTA = TensorRef("delta", ("h", "w"), "δ")
 ONE_B = TensorRef("b", (), "b")
 
 
-def _one_channel(name, title, target, lhs, rhs, indices, axes, tensors, **extra):
-    return _register(
-        Formula(
-            name=name,
-            title=title,
-            target=target,
-            lhs=lhs,
-            rhs=rhs,
-            indices=indices,
-            target_axes=axes,
-            tensors=tensors,
-            params=ONE_CHANNEL_PARAMS,
-            family="one_channel",
-            describe=ONE_CHANNEL_DESCRIBE,
-            **extra,
-        )
-    )
+_one_channel = _family(
+    params=ONE_CHANNEL_PARAMS, family="one_channel", describe=ONE_CHANNEL_DESCRIBE
+)
 
 
 _one_channel(
@@ -218,23 +226,9 @@ MC_DELTA = TensorRef("delta", ("f", "h", "w"), "δ")
 MC_B = sympy.IndexedBase("b")
 
 
-def _multi_channel(name, title, target, lhs, rhs, indices, axes, tensors, **extra):
-    return _register(
-        Formula(
-            name=name,
-            title=title,
-            target=target,
-            lhs=lhs,
-            rhs=rhs,
-            indices=indices,
-            target_axes=axes,
-            tensors=tensors,
-            params=MC_PARAMS,
-            family="multi_channel",
-            describe=(C_in, F_out, *ONE_CHANNEL_DESCRIBE),
-            **extra,
-        )
-    )
+_multi_channel = _family(
+    params=MC_PARAMS, family="multi_channel", describe=(C_in, F_out, *ONE_CHANNEL_DESCRIBE)
+)
 
 
 _multi_channel(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sympy
 
-from .catalog import H_out, K_h, K_w, W_out, _register, _sum, i, j, k, p, q
+from .catalog import H_out, K_h, K_w, W_out, _family, _register, _sum, i, j, k, p, q
 from .formula import (
     Alias,
     Formula,
@@ -60,26 +60,13 @@ Q5_W = TensorRef("W", ("f", "c", "h", "w"), "W")
 Q5_D = TensorRef("delta", ("f", "h", "w"), "dL/dO")
 
 
-def _q5(name, title, target, lhs, rhs, indices, axes, tensors, definitions=(), **extra):
-    return _register(
-        Formula(
-            name=name,
-            title=title,
-            target=target,
-            lhs=lhs,
-            rhs=rhs,
-            indices=indices,
-            target_axes=axes,
-            tensors=tensors,
-            params=Q5_PARAMS,
-            family="reader_q5",
-            index_base=1,
-            definitions=definitions,
-            brackets=True,
-            describe=(s, f_r, f_c, h, w, n_ch, n_f),
-            **extra,
-        )
-    )
+_q5 = _family(
+    params=Q5_PARAMS,
+    family="reader_q5",
+    index_base=1,
+    brackets=True,
+    describe=(s, f_r, f_c, h, w, n_ch, n_f),
+)
 
 
 def _q5_reads(row, col):
@@ -315,25 +302,13 @@ Q3_W = TensorRef("W", ("h", "w", "c", "f"), "w")
 Q3_X = TensorRef("X", ("h", "w", "c"), "x")
 
 
-def _q3(name, title, target, lhs, rhs, indices, axes, tensors, **extra):
-    return _register(
-        Formula(
-            name=name,
-            title=title,
-            target=target,
-            lhs=lhs,
-            rhs=rhs,
-            indices=indices,
-            target_axes=axes,
-            tensors=tensors,
-            params=Q3_PARAMS,
-            family="reader_q3",
-            index_base=1,
-            brackets=True,
-            describe=(K_h, K_w, H_out, W_out, C_total, F_total),
-            **extra,
-        )
-    )
+_q3 = _family(
+    params=Q3_PARAMS,
+    family="reader_q3",
+    index_base=1,
+    brackets=True,
+    describe=(K_h, K_w, H_out, W_out, C_total, F_total),
+)
 
 
 _q3(
