@@ -179,9 +179,10 @@ def test_q5_gather_bounds_near_the_border():
     np.testing.assert_array_equal(fast.ravel(), expected)
 
 
-# column budgets (bytes) for one output row per block, two rows (the last block shorter),
-# two samples per block (the last one alone), and the whole batch in one block
-@pytest.mark.parametrize("budget", [1, 3500, 12000, 10**9])
+# budgets (bytes of partial im2col) that cut the first case into one output row per block,
+# two rows (the last block shorter), two samples per block (the last one alone), and the
+# whole batch in one block
+@pytest.mark.parametrize("budget", [1, 2500, 7000, 10**9])
 @pytest.mark.parametrize(
     "x_shape, w_shape, options",
     [
@@ -191,8 +192,8 @@ def test_q5_gather_bounds_near_the_border():
     ],
 )
 def test_blocks_do_not_change_the_result(budget, x_shape, w_shape, options, monkeypatch, rng):
-    # the fast path builds its columns block by block (samples, then rows of the first
-    # output dimension): every way of cutting the work gives the same sums
+    # the fast path builds its partial im2col block by block (samples, then rows of the
+    # first output dimension): every way of cutting the work gives the same sums
     conv_module = importlib.import_module("convgrad.conv")
     monkeypatch.setattr(conv_module, "COLUMNS_BUDGET", budget)
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)

@@ -1,24 +1,33 @@
 """The fast path: one general N-d convolution, and its three gradients beside it.
 
-The loops of ``convgrad.reference`` turned into matrix products (Chapter 12):
+The loops of ``convgrad.reference`` turned into matrix products (Chapter 12). With
+im2col(x) the matrix of all windows, one product per kernel row k0 does the work:
 
-    y      = W @ im2col(x)              (+ b)
-    dL/dW  = grad_y @ im2col(x)^T
+    y      = sum over k0 of  W[k0] @ rows(x, k0)           (+ b)
+    dL/dW[k0]  = grad_y @ rows(x, k0)^T
     dL/db  = grad_y summed over batch and positions
-    dL/dx  = col2im(W^T @ grad_y)       (a scatter; at stride 1, when cheaper, the gather
-                                         conv(grad_y, rotated and channel-swapped W))
+    dL/dx  = col2im(sum over k0 of W[k0]^T @ grad_y)   (a scatter; at stride 1, when
+             cheaper, the gather conv(grad_y, rotated and channel-swapped W))
+
+rows(x, k0) is the part of im2col(x) that kernel row k0 multiplies. It is never copied:
+x is unfolded along every kernel axis except the first ("partial im2col"), and the
+input rows that kernel row k0 reads, k0 * dilation + i * stride for every output row i,
+are then one contiguous run of that array, which a matrix product reads in place. A
+stride s splits the input rows by their remainder mod s first, so that each run is
+contiguous. The partial im2col copies x prod(kernel[1:]) times, not prod(kernel) times.
 
 Groups are a reshape: group g's filters see only group g's channels, so every
 product carries a group axis G (and a batch axis n) that numpy's matmul loops over.
-The columns are built a block at a time (a few samples, or a few output rows),
-small enough to stay in the CPU's cache. Shapes: x (N, C, *in_size),
-w (F, C_g, *kernel), y and grad_y (N, F, *out_size), with C = G * C_g, F = G * F_g.
+The work goes in blocks (a few samples, or a few output rows), small enough to stay in
+the CPU's cache. Shapes: x (N, C, *in_size), w (F, C_g, *kernel), y and grad_y
+(N, F, *out_size), with C = G * C_g, F = G * F_g.
 """
 
 # ruff: noqa: B905  (every zip below pairs per-dimension tuples of one length)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from math import prod
 
 import numpy as np
@@ -40,15 +49,18 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     x, w, b, _, geo = check_call(
         x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups
     )
-    G = geo.groups
-    w_matrix = w.reshape(G, w.shape[0] // G, -1)  # (G, F_g, C_g * prod(kernel))
+    w_rows = _kernel_rows(w, geo)  # (K0, G, F_g, C_g * prod(kernel[1:]))
     y = np.empty(geo.y_shape, dtype=x.dtype)
-    y_by_group = y.reshape(geo.batch, G, -1, prod(geo.out_size))  # a view: products write y
-    for samples, positions, columns in _column_blocks(x, geo):
-        # every filter times every window of its group: y = W @ im2col(x)
-        np.matmul(w_matrix, columns, out=y_by_group[samples, :, :, positions])
-    if b is not None:
-        y += b.reshape(-1, *(1,) * geo.ndim)  # one bias per filter, at every position
+    y_by_group = y.reshape(geo.batch, geo.groups, -1, prod(geo.out_size))  # a view
+    for samples, positions, rows in _row_blocks(x, geo):
+        y_block = y_by_group[samples, :, :, positions]
+        # every filter times every window of its group, one kernel row at a time:
+        # y = sum over k0 of W[k0] @ rows(x, k0)
+        np.matmul(w_rows[0], rows(0), out=y_block)
+        for k0 in range(1, len(w_rows)):
+            y_block += w_rows[k0] @ rows(k0)
+        if b is not None:  # one bias per filter, at every position
+            y_block += b.reshape(geo.groups, -1, 1)
     return y
 
 
@@ -60,9 +72,8 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     x, w, _, grad_y, geo = check_call(
         x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
     )
-    G = geo.groups
-    w_matrix = w.reshape(G, w.shape[0] // G, -1)  # (G, F_g, C_g * prod(kernel))
-    grad_y_by_group = grad_y.reshape(geo.batch, G, -1, prod(geo.out_size))
+    w_rows = _kernel_rows(w, geo)  # (K0, G, F_g, C_g * prod(kernel[1:]))
+    grad_y_by_group = grad_y.reshape(geo.batch, geo.groups, -1, prod(geo.out_size))
 
     # dL/db: each bias is added at every position of its filter's output
     grad_b = grad_y.sum(axis=(0, *range(2, 2 + geo.ndim)))
@@ -70,41 +81,103 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     # dL/dx by a gather (Chapters 5-6) or a scatter (Chapters 8, 12): at stride 1 the gather
     # is one more convolution, and cheaper when grad_y has no more channels than x
     gather = all(s == 1 for s in geo.stride) and geo.out_channels <= geo.in_channels
-    grad_w = np.zeros(w_matrix.shape, dtype=x.dtype)
+    grad_w_rows = np.zeros(w_rows.shape, dtype=x.dtype)
     grad_xp = None if gather else np.zeros((*x.shape[:2], *geo.padded_size), dtype=x.dtype)
-    for samples, positions, columns in _column_blocks(x, geo):
+    for samples, positions, rows in _row_blocks(x, geo):
         grad_y_block = grad_y_by_group[samples, :, :, positions]
-        # dL/dW = grad_y @ im2col(x)^T: the forward's windows weighted by grad_y, summed over n
-        grad_w += np.sum(grad_y_block @ columns.swapaxes(2, 3), axis=0)
+        grad_rows = None if gather else rows.zeros()
+        for k0 in range(len(w_rows)):
+            # dL/dW[k0] = grad_y @ rows(x, k0)^T: the windows weighted by grad_y, summed over n
+            grad_w_rows[k0] += np.sum(grad_y_block @ rows(k0).swapaxes(2, 3), axis=0)
+            if not gather:
+                # dL/dx = col2im(W^T @ grad_y): each window sends grad_y * w to what it read
+                grad_rows(k0)[...] += w_rows[k0].swapaxes(1, 2) @ grad_y_block
         if not gather:
-            # dL/dx = col2im(W^T @ grad_y): each window sends grad_y * w back to what it read
-            # (written over the block's columns, no longer needed, unless they are a view of x)
-            spare = columns if columns.flags.writeable else None
-            grad_columns = np.matmul(w_matrix.swapaxes(1, 2), grad_y_block, out=spare)
-            _col2im_block(grad_xp, grad_columns, samples, positions, geo)
+            grad_rows.add_to(grad_xp)
     if gather:
         grad_x = _grad_x_by_full_correlation(grad_y, w, geo)
     else:
         # rows past the last window (geometry.unread) were never touched: exactly zero
         grad_x = np.ascontiguousarray(crop(grad_xp, geo))
+    grad_w = np.moveaxis(grad_w_rows.reshape(len(w_rows), *w.shape[:2], -1), 0, 2)
     return Gradients(x=grad_x, w=grad_w.reshape(w.shape), b=grad_b)
 
 
-# --- helpers: columns in blocks, and the backward kernel ---------------------------
+# --- helpers: the partial im2col in blocks, and the backward kernel -------------------
 
 
-# columns are built block by block, so that each block stays in the CPU's cache
-COLUMNS_BUDGET = 2 * 2**20  # bytes of columns per block
+# the work goes block by block, so that each block's partial im2col stays in the cache
+COLUMNS_BUDGET = 2 * 2**20  # bytes of partial im2col per block
+
+
+def _kernel_rows(w, geometry: ConvGeometry):
+    """w as one matrix per kernel row k0: (K0, G, F_g, C_g * prod(kernel[1:]))."""
+    by_row = np.moveaxis(w, 2, 0)  # (K0, F, C_g, *kernel[1:])
+    return np.ascontiguousarray(by_row).reshape(len(by_row), geometry.groups, -1, by_row[0, 0].size)
+
+
+class _BlockRows:
+    """One block of the partial im2col: x unfolded along kernel[1:], one array per phase.
+
+    ``phases[r]`` holds the block's padded input rows r, r + s, r + 2s, ... (s the stride of
+    the first dimension), each unfolded along the other dimensions' kernel taps, as a
+    matrix (n, G, C_g * prod(kernel[1:]), rows * positions per row).
+    """
+
+    def __init__(self, phases, samples, first_row, out_rows, geometry: ConvGeometry):
+        self.phases, self.samples, self.first_row = phases, samples, first_row
+        self.out_rows, self.geometry = out_rows, geometry
+
+    def __call__(self, k0):
+        """The columns kernel row k0 multiplies: a contiguous run of one phase (no copy)."""
+        s, d = self.geometry.stride[0], self.geometry.dilation[0]
+        per_row = prod(self.geometry.out_size[1:])  # output positions per row
+        first = (k0 * d) // s  # padded row k0 * d + i * s is row first + i of phase k0*d mod s
+        return self.phases[k0 * d % s][..., first * per_row : (first + self.out_rows) * per_row]
+
+    def zeros(self):
+        """Zeros of the same layout: the gradient of these rows, to be filled tap by tap."""
+        phases = {r: np.zeros_like(rows) for r, rows in self.phases.items()}
+        return _BlockRows(phases, self.samples, self.first_row, self.out_rows, self.geometry)
+
+    def add_to(self, grad_xp):
+        """The adjoint of the unfolding (col2im along kernel[1:]): add onto grad_xp in place."""
+        geometry, s = self.geometry, self.geometry.stride[0]
+        for r, rows in self.phases.items():
+            target = grad_xp[self.samples, :, self.first_row + r :: s]
+            unfolded = rows.reshape(
+                len(rows), geometry.in_channels, 1, *geometry.kernel[1:], -1, *geometry.out_size[1:]
+            )
+            add_windows(
+                target, unfolded, _row_geometry(geometry, unfolded.shape[2 + geometry.ndim])
+            )
+
+
+def _row_geometry(geometry: ConvGeometry, rows: int) -> ConvGeometry:
+    """The partial im2col as a convolution of its own: kernel 1, stride 1 in the first dim."""
+    return replace(
+        geometry,
+        kernel=(1, *geometry.kernel[1:]),
+        stride=(1, *geometry.stride[1:]),
+        dilation=(1, *geometry.dilation[1:]),
+        out_size=(rows, *geometry.out_size[1:]),
+    )
 
 
 def _blocks(geometry: ConvGeometry, itemsize: int):
-    """(samples, rows) slices whose columns fit in COLUMNS_BUDGET.
+    """(samples, rows) slices whose partial im2col fits in COLUMNS_BUDGET.
 
     Small inputs get several samples per block; large ones a few rows (of the first
     output dimension) of one sample.
     """
     out_rows = geometry.out_size[0]
-    per_row = geometry.in_channels * prod(geometry.kernel) * prod(geometry.out_size[1:]) * itemsize
+    per_row = (
+        geometry.in_channels
+        * prod(geometry.kernel[1:])
+        * geometry.stride[0]
+        * prod(geometry.out_size[1:])
+        * itemsize
+    )
     rows_per_block = max(1, min(out_rows, COLUMNS_BUDGET // per_row))
     samples_per_block = max(1, COLUMNS_BUDGET // (per_row * rows_per_block))
     if rows_per_block < out_rows:
@@ -117,29 +190,30 @@ def _blocks(geometry: ConvGeometry, itemsize: int):
             )
 
 
-def _column_blocks(x, geometry: ConvGeometry):
-    """im2col in blocks: (samples, positions, columns) with columns (n, G, C_g * prod(K), p).
+def _row_blocks(x, geometry: ConvGeometry):
+    """The partial im2col in blocks: (samples, positions, rows), rows a _BlockRows.
 
-    positions slices the flattened output positions that the block's columns produce.
+    positions slices the flattened output positions that the block produces.
     """
-    windows_of_x = windows(pad(x, geometry), geometry)  # (N, C, *kernel, *out_size), a view
-    per_row = prod(geometry.out_size[1:])  # output positions per row of the first dimension
-    kernel_axes = (slice(None),) * geometry.ndim
-    for samples, rows in _blocks(geometry, x.itemsize):
-        block = windows_of_x[(samples, slice(None), *kernel_axes, rows)]
-        columns = block.reshape(len(block), geometry.groups, -1, (rows.stop - rows.start) * per_row)
-        yield samples, slice(rows.start * per_row, rows.stop * per_row), columns
-
-
-def _col2im_block(grad_xp, grad_columns, samples, positions, geometry: ConvGeometry):
-    """Add one block's column gradients (n, G, C_g * prod(K), p) back onto grad_xp."""
+    xp = pad(x, geometry)
+    s, d, k = geometry.stride[0], geometry.dilation[0], geometry.kernel[0]
     per_row = prod(geometry.out_size[1:])
-    first_row, rows = positions.start // per_row, (positions.stop - positions.start) // per_row
-    blocks = grad_columns.reshape(
-        len(grad_columns), -1, *geometry.kernel, rows, *geometry.out_size[1:]
-    )
-    # the block's first window starts at padded row first_row * stride
-    add_windows(grad_xp[samples, :, first_row * geometry.stride[0] :], blocks, geometry)
+    read_phases = sorted({k0 * d % s for k0 in range(k)})  # a stride may skip some
+    for samples, rows in _blocks(geometry, x.itemsize):
+        # output rows i read padded rows i * s + k0 * d: the block reads first .. last - 1
+        first, last = rows.start * s, (rows.stop - 1) * s + (k - 1) * d + 1
+        phases = {}
+        for r in read_phases:
+            x_phase = xp[samples, :, first + r : last : s]
+            view = windows(x_phase, _row_geometry(geometry, x_phase.shape[2]))
+            # reshape copies the strided view into one matrix per sample and group
+            phases[r] = view.reshape(len(view), geometry.groups, -1, x_phase.shape[2] * per_row)
+        positions = slice(rows.start * per_row, rows.stop * per_row)
+        yield (
+            samples,
+            positions,
+            _BlockRows(phases, samples, first, rows.stop - rows.start, geometry),
+        )
 
 
 def _rotated_swapped(w, groups: int):
