@@ -31,3 +31,19 @@ window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, {
   document.addEventListener("DOMContentLoaded", installHub);
   window.addEventListener("load", installHub);
 })();
+
+// pydata-sphinx-theme 0.17 wires its sidebar buttons by `querySelector`, so only the first
+// `.primary-toggle` and `.secondary-toggle` get handlers: the navbar's copies, which the book
+// theme hides. The buttons a reader sees, in the article header, did nothing (no menu on a
+// phone, no collapsing the sidebar on a desktop). Pass their clicks on to the wired copies.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const name of ["primary-toggle", "secondary-toggle"]) {
+    const [wired, ...visible] = document.querySelectorAll(`.${name}`);
+    for (const button of visible) {
+      button.addEventListener("click", (event) => {
+        event.preventDefault();
+        wired.click();
+      });
+    }
+  }
+});

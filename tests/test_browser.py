@@ -388,3 +388,28 @@ def test_fontawesome_nests_icons_instead_of_replacing_them(browser, site_url):
         assert kept == {"attached": True, "nested": True}, kept
     finally:
         visit.close()
+
+
+def test_sidebar_buttons_a_reader_sees_open_the_menus(browser, site_url):
+    # the theme wires only its hidden navbar copies; the page script forwards the clicks
+    page_path = "notebooks/04_filter_gradient.html"
+    phone = Visit(browser, f"{site_url}/{page_path}", viewport={"width": 390, "height": 844})
+    try:
+        for name in ("primary", "secondary"):
+            phone.page.locator(f".{name}-toggle:visible").first.click()
+            phone.page.wait_for_function(
+                f"() => document.querySelector('#pst-{name}-sidebar-modal').open", timeout=5_000
+            )
+            phone.page.keyboard.press("Escape")
+        assert not phone.errors, phone.errors
+    finally:
+        phone.close()
+    desktop = Visit(browser, f"{site_url}/{page_path}")
+    try:
+        sidebar = desktop.page.locator("#pst-primary-sidebar")
+        assert "pst-sidebar-hidden" not in (sidebar.get_attribute("class") or "")
+        desktop.page.locator(".primary-toggle:visible").first.click()
+        assert "pst-sidebar-hidden" in (sidebar.get_attribute("class") or "")
+        assert not desktop.errors, desktop.errors
+    finally:
+        desktop.close()
