@@ -49,16 +49,18 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     x, w, b, _, geo = check_call(
         x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups
     )
-    w_rows = _kernel_rows(w, geo)  # (K0, G, F_g, C_g * prod(kernel[1:]))
+    x_looped, w_looped, looped = _first_axis_looped(x, w, geo)
+    w_rows = _kernel_rows(w_looped, looped)  # (K0, G, F_g, C_g * prod(kernel[1:]))
     y = np.empty(geo.y_shape, dtype=x.dtype)
     y_by_group = y.reshape(geo.batch, geo.groups, -1, prod(geo.out_size))  # a view
-    for samples, positions, rows in _row_blocks(x, geo):
+    scratch = _Scratch(x.dtype)
+    for samples, positions, rows in _row_blocks(x_looped, looped, scratch):
         y_block = y_by_group[samples, :, :, positions]
         # every filter times every window of its group, one kernel row at a time:
         # y = sum over k0 of W[k0] @ rows(x, k0)
         np.matmul(w_rows[0], rows(0), out=y_block)
         for k0 in range(1, len(w_rows)):
-            y_block += w_rows[k0] @ rows(k0)
+            y_block += np.matmul(w_rows[k0], rows(k0), out=scratch("y", y_block.shape))
         if b is not None:  # one bias per filter, at every position
             y_block += b.reshape(geo.groups, -1, 1)
     return y
@@ -72,33 +74,47 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     x, w, _, grad_y, geo = check_call(
         x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
     )
-    w_rows = _kernel_rows(w, geo)  # (K0, G, F_g, C_g * prod(kernel[1:]))
+    x_looped, w_looped, looped = _first_axis_looped(x, w, geo)
+    w_rows = _kernel_rows(w_looped, looped)  # (K0, G, F_g, C_g * prod(kernel[1:]))
     grad_y_by_group = grad_y.reshape(geo.batch, geo.groups, -1, prod(geo.out_size))
 
-    # dL/db: each bias is added at every position of its filter's output
-    grad_b = grad_y.sum(axis=(0, *range(2, 2 + geo.ndim)))
+    # dL/db = grad_y @ 1: each bias is added at every position of its filter's output
+    ones = np.ones(grad_y_by_group.shape[-1], dtype=x.dtype)
+    grad_b = (grad_y_by_group @ ones).sum(axis=0).reshape(-1)
 
     # dL/dx by a gather (Chapters 5-6) or a scatter (Chapters 8, 12): at stride 1 the gather
     # is one more convolution, and cheaper when grad_y has no more channels than x
     gather = all(s == 1 for s in geo.stride) and geo.out_channels <= geo.in_channels
     grad_w_rows = np.zeros(w_rows.shape, dtype=x.dtype)
-    grad_xp = None if gather else np.zeros((*x.shape[:2], *geo.padded_size), dtype=x.dtype)
-    for samples, positions, rows in _row_blocks(x, geo):
+    grad_xp = None if gather else np.zeros((*x.shape[:2], *looped.padded_size), dtype=x.dtype)
+    scratch = _Scratch(x.dtype)
+    for samples, positions, rows in _row_blocks(x_looped, looped, scratch):
         grad_y_block = grad_y_by_group[samples, :, :, positions]
-        grad_rows = None if gather else rows.zeros()
         for k0 in range(len(w_rows)):
             # dL/dW[k0] = grad_y @ rows(x, k0)^T: the windows weighted by grad_y, summed over n
-            grad_w_rows[k0] += np.sum(grad_y_block @ rows(k0).swapaxes(2, 3), axis=0)
-            if not gather:
-                # dL/dx = col2im(W^T @ grad_y): each window sends grad_y * w to what it read
-                grad_rows(k0)[...] += w_rows[k0].swapaxes(1, 2) @ grad_y_block
+            grad_w_block = scratch("grad_w", (*grad_y_block.shape[:3], w_rows.shape[-1]))
+            grad_w_rows[k0] += np.matmul(
+                grad_y_block, rows(k0).swapaxes(2, 3), out=grad_w_block
+            ).sum(axis=0)
         if not gather:
+            # dL/dx = col2im(W^T @ grad_y): each window sends grad_y * w to what it read
+            # (x's rows are no longer needed: their memory takes their gradient)
+            if len(w_rows) == 1:  # one kernel row: its product is all of the rows' gradient
+                grad_rows = rows
+                np.matmul(w_rows[0].swapaxes(1, 2), grad_y_block, out=grad_rows(0))
+            else:
+                grad_rows = rows.fill(0)
+                for k0 in range(len(w_rows)):
+                    grad_rows_k0 = scratch("grad_x", grad_rows(k0).shape)
+                    grad_rows(k0)[...] += np.matmul(
+                        w_rows[k0].swapaxes(1, 2), grad_y_block, out=grad_rows_k0
+                    )
             grad_rows.add_to(grad_xp)
     if gather:
         grad_x = _grad_x_by_full_correlation(grad_y, w, geo)
     else:
         # rows past the last window (geometry.unread) were never touched: exactly zero
-        grad_x = np.ascontiguousarray(crop(grad_xp, geo))
+        grad_x = np.ascontiguousarray(crop(grad_xp, looped)).reshape(x.shape)
     grad_w = np.moveaxis(grad_w_rows.reshape(len(w_rows), *w.shape[:2], -1), 0, 2)
     return Gradients(x=grad_x, w=grad_w.reshape(w.shape), b=grad_b)
 
@@ -108,6 +124,32 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
 
 # the work goes block by block, so that each block's partial im2col stays in the cache
 COLUMNS_BUDGET = 2 * 2**20  # bytes of partial im2col per block
+
+
+# below this many columns per kernel row, the matrices are too thin for the BLAS to be quick
+THIN_ROWS = 32
+
+
+def _first_axis_looped(x, w, geometry: ConvGeometry):
+    """x, w and geometry with the kernel axis that the products loop over first.
+
+    That is the first spatial axis, unless its kernel rows would give thin matrices
+    (few channels): then a leading axis of length 1 is looped over, so that every real
+    kernel axis is unfolded (the full im2col, one product per block).
+    """
+    if geometry.in_channels // geometry.groups * prod(geometry.kernel[1:]) >= THIN_ROWS:
+        return x, w, geometry
+    looped = replace(
+        geometry,
+        in_size=(1, *geometry.in_size),
+        kernel=(1, *geometry.kernel),
+        stride=(1, *geometry.stride),
+        padding=((0, 0), *geometry.padding),
+        dilation=(1, *geometry.dilation),
+        out_size=(1, *geometry.out_size),
+        unread=(0, *geometry.unread),
+    )
+    return x[:, :, None], w[:, :, None], looped
 
 
 def _kernel_rows(w, geometry: ConvGeometry):
@@ -135,10 +177,11 @@ class _BlockRows:
         first = (k0 * d) // s  # padded row k0 * d + i * s is row first + i of phase k0*d mod s
         return self.phases[k0 * d % s][..., first * per_row : (first + self.out_rows) * per_row]
 
-    def zeros(self):
-        """Zeros of the same layout: the gradient of these rows, to be filled tap by tap."""
-        phases = {r: np.zeros_like(rows) for r, rows in self.phases.items()}
-        return _BlockRows(phases, self.samples, self.first_row, self.out_rows, self.geometry)
+    def fill(self, value):
+        """Overwrite these rows with value, in place (to reuse their memory); returns self."""
+        for rows in self.phases.values():
+            rows.fill(value)
+        return self
 
     def add_to(self, grad_xp):
         """The adjoint of the unfolding (col2im along kernel[1:]): add onto grad_xp in place."""
@@ -190,7 +233,21 @@ def _blocks(geometry: ConvGeometry, itemsize: int):
             )
 
 
-def _row_blocks(x, geometry: ConvGeometry):
+class _Scratch:
+    """Memory reused from block to block: fresh large arrays cost page faults every time."""
+
+    def __init__(self, dtype):
+        self.dtype, self.memory = dtype, {}
+
+    def __call__(self, name, shape):
+        """An array of this shape (contents undefined), in the memory kept under name."""
+        size = prod(shape)
+        if name not in self.memory or self.memory[name].size < size:
+            self.memory[name] = np.empty(size, dtype=self.dtype)
+        return self.memory[name][:size].reshape(shape)
+
+
+def _row_blocks(x, geometry: ConvGeometry, scratch: _Scratch):
     """The partial im2col in blocks: (samples, positions, rows), rows a _BlockRows.
 
     positions slices the flattened output positions that the block produces.
@@ -206,8 +263,10 @@ def _row_blocks(x, geometry: ConvGeometry):
         for r in read_phases:
             x_phase = xp[samples, :, first + r : last : s]
             view = windows(x_phase, _row_geometry(geometry, x_phase.shape[2]))
-            # reshape copies the strided view into one matrix per sample and group
-            phases[r] = view.reshape(len(view), geometry.groups, -1, x_phase.shape[2] * per_row)
+            # the copy: one matrix per sample and group, in memory reused by every block
+            rows_r = scratch(("rows", r), view.shape)
+            np.copyto(rows_r, view)
+            phases[r] = rows_r.reshape(len(view), geometry.groups, -1, x_phase.shape[2] * per_row)
         positions = slice(rows.start * per_row, rows.stop * per_row)
         yield (
             samples,
