@@ -179,9 +179,10 @@ def test_q5_gather_bounds_near_the_border():
     np.testing.assert_array_equal(fast.ravel(), expected)
 
 
-# budgets (bytes of partial im2col) that cut the first case into one output row per block,
-# two rows (the last block shorter), two samples per block (the last one alone), and the
-# whole batch in one block
+# budgets (bytes of partial im2col) that cut the first case, unfolded partially, into one
+# output row per block, two rows (the last block shorter), two samples per block (the last
+# one alone), and the whole batch in one block; the full im2col is cut by samples only
+@pytest.mark.parametrize("thin_rows", [0, 10**9], ids=["partial-im2col", "full-im2col"])
 @pytest.mark.parametrize("budget", [1, 2500, 7000, 10**9])
 @pytest.mark.parametrize(
     "x_shape, w_shape, options",
@@ -191,11 +192,14 @@ def test_q5_gather_bounds_near_the_border():
         ((3, 2, 5, 4, 3), (2, 2, 2, 2, 2), dict(stride=(3, 1, 1), dilation=(2, 1, 1))),
     ],
 )
-def test_blocks_do_not_change_the_result(budget, x_shape, w_shape, options, monkeypatch, rng):
+def test_blocks_do_not_change_the_result(
+    thin_rows, budget, x_shape, w_shape, options, monkeypatch, rng
+):
     # the fast path builds its partial im2col block by block (samples, then rows of the
     # first output dimension): every way of cutting the work gives the same sums
     conv_module = importlib.import_module("convgrad.conv")
     monkeypatch.setattr(conv_module, "COLUMNS_BUDGET", budget)
+    monkeypatch.setattr(conv_module, "THIN_ROWS", thin_rows)  # partial or full im2col
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
     b = rng.standard_normal(w_shape[0])
     y = convgrad.conv(x, w, b, **options)

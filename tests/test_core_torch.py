@@ -3,6 +3,9 @@
 Relative error is norm-wise: max |ours - torch| / max |torch| (see convgrad.relative_error).
 """
 
+import importlib
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -85,6 +88,18 @@ def test_matches_torch_float64(config, torch_conv):
 def test_matches_torch_float32(config, torch_conv):
     # float32 sums of at most a few hundred products: round-off ~1e-6 of the largest entry
     _compare(config, np.float32, 2e-5, torch_conv)
+
+
+# the fast path unfolds x along every kernel axis but the first (the partial im2col), or
+# along all of them when the kernel rows are thin (THIN_ROWS); the search above draws few
+# channels and so mostly takes the second way: here each way is forced in turn
+@pytest.mark.parametrize("thin_rows", [0, 10**9], ids=["partial-im2col", "full-im2col"])
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(config=conv_configs())
+def test_both_unfoldings_match_torch_float64(thin_rows, config, torch_conv):
+    conv_module = importlib.import_module("convgrad.conv")
+    with mock.patch.object(conv_module, "THIN_ROWS", thin_rows):
+        _compare(config, np.float64, 1e-10, torch_conv)
 
 
 @pytest.mark.parametrize(
