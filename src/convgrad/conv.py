@@ -98,13 +98,13 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
             ).sum(axis=0)
         if not gather:
             # dL/dx = col2im(W^T @ grad_y): each window sends grad_y * w to what it read
-            # (x's rows are no longer needed: their memory takes their gradient)
-            if len(w_rows) == 1:  # one kernel row: its product is all of the rows' gradient
-                grad_rows = rows
-                np.matmul(w_rows[0].swapaxes(1, 2), grad_y_block, out=grad_rows(0))
-            else:
-                grad_rows = rows.fill(0)
-                for k0 in range(len(w_rows)):
+            grad_rows = rows  # x's rows are no longer needed: their memory takes their gradient
+            for k0 in range(len(w_rows)):
+                if grad_rows.first_in_phase(
+                    k0
+                ):  # written straight in, the rest of its phase zeroed
+                    np.matmul(w_rows[k0].swapaxes(1, 2), grad_y_block, out=grad_rows.only(k0))
+                else:
                     grad_rows_k0 = scratch("grad_x", grad_rows(k0).shape)
                     grad_rows(k0)[...] += np.matmul(
                         w_rows[k0].swapaxes(1, 2), grad_y_block, out=grad_rows_k0
@@ -170,18 +170,30 @@ class _BlockRows:
         self.phases, self.samples, self.first_row = phases, samples, first_row
         self.out_rows, self.geometry = out_rows, geometry
 
+    def _run(self, k0):
+        """(phase, first row) of the run of rows that kernel row k0 reads."""
+        s, d = self.geometry.stride[0], self.geometry.dilation[0]
+        # padded row k0 * d + i * s is row k0 * d // s + i of phase k0 * d mod s
+        return k0 * d % s, k0 * d // s
+
     def __call__(self, k0):
         """The columns kernel row k0 multiplies: a contiguous run of one phase (no copy)."""
-        s, d = self.geometry.stride[0], self.geometry.dilation[0]
+        phase, first = self._run(k0)
         per_row = prod(self.geometry.out_size[1:])  # output positions per row
-        first = (k0 * d) // s  # padded row k0 * d + i * s is row first + i of phase k0*d mod s
-        return self.phases[k0 * d % s][..., first * per_row : (first + self.out_rows) * per_row]
+        return self.phases[phase][..., first * per_row : (first + self.out_rows) * per_row]
 
-    def fill(self, value):
-        """Overwrite these rows with value, in place (to reuse their memory); returns self."""
-        for rows in self.phases.values():
-            rows.fill(value)
-        return self
+    def first_in_phase(self, k0):
+        """Whether k0 is the lowest kernel row that reads its phase."""
+        return all(self._run(k)[0] != self._run(k0)[0] for k in range(k0))
+
+    def only(self, k0):
+        """The run of kernel row k0, with the rest of its phase set to zero."""
+        phase, first = self._run(k0)
+        per_row = prod(self.geometry.out_size[1:])
+        rows = self.phases[phase]
+        rows[..., : first * per_row] = 0
+        rows[..., (first + self.out_rows) * per_row :] = 0
+        return self(k0)
 
     def add_to(self, grad_xp):
         """The adjoint of the unfolding (col2im along kernel[1:]): add onto grad_xp in place."""
