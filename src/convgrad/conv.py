@@ -32,7 +32,7 @@ from math import prod
 
 import numpy as np
 
-from .geometry import ConvGeometry, check_call, crop, pad
+from .geometry import ConvGeometry, check_call, crop
 from .im2col import add_windows, windows
 from .reference import Gradients
 
@@ -123,7 +123,7 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
 
 
 # the work goes block by block, so that each block's partial im2col stays in the cache
-COLUMNS_BUDGET = 2 * 2**20  # bytes of partial im2col per block
+COLUMNS_BUDGET = 4 * 2**20  # bytes of partial im2col per block
 
 
 # below this many columns per kernel row, the matrices are too thin for the BLAS to be quick
@@ -259,21 +259,33 @@ class _Scratch:
         return self.memory[name][:size].reshape(shape)
 
 
+def _pad_into(scratch: _Scratch, x, geometry: ConvGeometry):
+    """pad(x, geometry) in scratch memory: a fresh padded copy of x costs page faults."""
+    if all(p == (0, 0) for p in geometry.padding):
+        return x
+    xp = scratch("padded", (*x.shape[:2], *geometry.padded_size))
+    xp.fill(0)
+    crop(xp, geometry)[...] = x  # crop is a view of x's place inside its padded copy
+    return xp
+
+
 def _row_blocks(x, geometry: ConvGeometry, scratch: _Scratch):
     """The partial im2col in blocks: (samples, positions, rows), rows a _BlockRows.
 
     positions slices the flattened output positions that the block produces.
     """
-    xp = pad(x, geometry)
+    padded_samples, xp = None, None
     s, d, k = geometry.stride[0], geometry.dilation[0], geometry.kernel[0]
     per_row = prod(geometry.out_size[1:])
     read_phases = sorted({k0 * d % s for k0 in range(k)})  # a stride may skip some
     for samples, rows in _blocks(geometry, x.itemsize):
+        if samples != padded_samples:  # the block's samples padded, in reused memory
+            padded_samples, xp = samples, _pad_into(scratch, x[samples], geometry)
         # output rows i read padded rows i * s + k0 * d: the block reads first .. last - 1
         first, last = rows.start * s, (rows.stop - 1) * s + (k - 1) * d + 1
         phases = {}
         for r in read_phases:
-            x_phase = xp[samples, :, first + r : last : s]
+            x_phase = xp[:, :, first + r : last : s]
             view = windows(x_phase, _row_geometry(geometry, x_phase.shape[2]))
             # the copy: one matrix per sample and group, in memory reused by every block
             rows_r = scratch(("rows", r), view.shape)
