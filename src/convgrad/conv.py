@@ -3,11 +3,11 @@
 The loops of ``convgrad.reference`` turned into matrix products (Chapter 12). With
 im2col(x) the matrix of all windows, one product per kernel row k0 does the work:
 
-    y      = sum over k0 of  W[k0] @ rows(x, k0)           (+ b)
+    y          = sum over k0 of W[k0] @ rows(x, k0)          (+ b)
     dL/dW[k0]  = grad_y @ rows(x, k0)^T
-    dL/db  = grad_y summed over batch and positions
-    dL/dx  = col2im(sum over k0 of W[k0]^T @ grad_y)   (a scatter; at stride 1, when
-             cheaper, the gather conv(grad_y, rotated and channel-swapped W))
+    dL/db      = grad_y @ 1, summed over the batch
+    dL/dx      = col2im(sum over k0 of W[k0]^T @ grad_y)    (a scatter; at stride 1, when
+                 cheaper, the gather conv(grad_y, rotated and channel-swapped W))
 
 rows(x, k0) is the part of im2col(x) that kernel row k0 multiplies. It is never copied:
 x is unfolded along every kernel axis except the first ("partial im2col"), and the
@@ -15,6 +15,8 @@ input rows that kernel row k0 reads, k0 * dilation + i * stride for every output
 are then one contiguous run of that array, which a matrix product reads in place. A
 stride s splits the input rows by their remainder mod s first, so that each run is
 contiguous. The partial im2col copies x prod(kernel[1:]) times, not prod(kernel) times.
+When those rows are thin (few channels), every kernel axis is unfolded instead: the full
+im2col, one product per block.
 
 Groups are a reshape: group g's filters see only group g's channels, so every
 product carries a group axis G (and a batch axis n) that numpy's matmul loops over.
@@ -100,15 +102,12 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
             # dL/dx = col2im(W^T @ grad_y): each window sends grad_y * w to what it read
             grad_rows = rows  # x's rows are no longer needed: their memory takes their gradient
             for k0 in range(len(w_rows)):
-                if grad_rows.first_in_phase(
-                    k0
-                ):  # written straight in, the rest of its phase zeroed
-                    np.matmul(w_rows[k0].swapaxes(1, 2), grad_y_block, out=grad_rows.only(k0))
-                else:
-                    grad_rows_k0 = scratch("grad_x", grad_rows(k0).shape)
-                    grad_rows(k0)[...] += np.matmul(
-                        w_rows[k0].swapaxes(1, 2), grad_y_block, out=grad_rows_k0
-                    )
+                w_k0_t = w_rows[k0].swapaxes(1, 2)
+                if grad_rows.first_in_phase(k0):  # the first product overwrites its phase
+                    np.matmul(w_k0_t, grad_y_block, out=grad_rows.only(k0))
+                else:  # later ones add to it
+                    product = scratch("grad_x", grad_rows(k0).shape)
+                    grad_rows(k0)[...] += np.matmul(w_k0_t, grad_y_block, out=product)
             grad_rows.add_to(grad_xp)
     if gather:
         grad_x = _grad_x_by_full_correlation(grad_y, w, geo)
