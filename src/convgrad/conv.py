@@ -30,6 +30,7 @@ the CPU's cache. Shapes: x (N, C, *in_size), w (F, C_g, *kernel), y and grad_y
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from math import prod
 
 import numpy as np
@@ -114,7 +115,7 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     else:
         # rows past the last window (geometry.unread) were never touched: exactly zero
         grad_x = np.ascontiguousarray(crop(grad_xp, looped)).reshape(x.shape)
-    grad_w = np.moveaxis(grad_w_rows.reshape(len(w_rows), *w.shape[:2], -1), 0, 2)
+    grad_w = grad_w_rows.reshape(len(w_rows), *w.shape[:2], -1).transpose(1, 2, 0, 3)
     return Gradients(x=grad_x, w=grad_w.reshape(w.shape), b=grad_b)
 
 
@@ -138,7 +139,13 @@ def _first_axis_looped(x, w, geometry: ConvGeometry):
     """
     if geometry.in_channels // geometry.groups * prod(geometry.kernel[1:]) >= THIN_ROWS:
         return x, w, geometry
-    looped = replace(
+    return x[:, :, None], w[:, :, None], _with_leading_axis(geometry)
+
+
+@lru_cache(maxsize=256)  # the same few geometries come back in every call
+def _with_leading_axis(geometry: ConvGeometry) -> ConvGeometry:
+    """The same convolution with a leading spatial axis of length 1 (kernel 1, stride 1)."""
+    return replace(
         geometry,
         in_size=(1, *geometry.in_size),
         kernel=(1, *geometry.kernel),
@@ -148,12 +155,11 @@ def _first_axis_looped(x, w, geometry: ConvGeometry):
         out_size=(1, *geometry.out_size),
         unread=(0, *geometry.unread),
     )
-    return x[:, :, None], w[:, :, None], looped
 
 
 def _kernel_rows(w, geometry: ConvGeometry):
     """w as one matrix per kernel row k0: (K0, G, F_g, C_g * prod(kernel[1:]))."""
-    by_row = np.moveaxis(w, 2, 0)  # (K0, F, C_g, *kernel[1:])
+    by_row = w.transpose(2, 0, 1, *range(3, w.ndim))  # (K0, F, C_g, *kernel[1:])
     return np.ascontiguousarray(by_row).reshape(len(by_row), geometry.groups, -1, by_row[0, 0].size)
 
 
@@ -207,6 +213,7 @@ class _BlockRows:
             )
 
 
+@lru_cache(maxsize=256)  # the same few geometries come back in every call
 def _row_geometry(geometry: ConvGeometry, rows: int) -> ConvGeometry:
     """The partial im2col as a convolution of its own: kernel 1, stride 1 in the first dim."""
     return replace(
