@@ -76,19 +76,21 @@ class Verdict:
             )
         else:
             agree = "1 comparison agrees" if compared == 1 else f"all {compared} comparisons agree"
-            head = f"{agree}; ran: {', '.join(self.sources_run)}"
+            head = f"{agree}\nran: {', '.join(self.sources_run)}"
         if self.sources_skipped:
-            head += f"; skipped: {', '.join(self.sources_skipped)}"
+            head += f"\nskipped: {', '.join(self.sources_skipped)}"
         return head
 
     def __str__(self) -> str:
-        header = ("quantity", "compared with", "max |difference|", "allowed", "verdict")
+        # Narrow enough for a book's code column: max |ours - theirs| and the allowed
+        # bound, with two and one significant digits, are enough to judge the verdict.
+        header = ("quantity", "compared with", "max |diff|", "allowed", "verdict")
         lines = [
             (
                 row.quantity,
                 row.source,
                 "-" if row.max_abs_diff is None else f"{row.max_abs_diff:.1e}",
-                "-" if row.allowed is None else f"{row.allowed:.1e}",
+                "-" if row.allowed is None else f"{row.allowed:.0e}",
                 row.status,
             )
             for row in self.rows
@@ -274,7 +276,7 @@ def conv_gradient_verdict(
         others[_torch_source(torch)] = pick(_torch_conv_backward(torch, grad_y, x, w, geometry))
     shapes = f"X {x.shape}, W {w.shape}, δ {grad_y.shape}"
     settings = ", ".join(f"{key}={value}" for key, value in geometry.items())
-    title = f"gradients of L = Σ δ ⊙ conv(X, W, b) for {shapes}; {settings}"
+    title = f"gradients of L = Σ δ ⊙ conv(X, W, b)\nfor {shapes}\n{settings}"
     return numeric_verdict(title, ours, others)
 
 
@@ -316,7 +318,7 @@ def conv_forward_verdict(
             )
         others[f"PyTorch {torch.__version__.split('+')[0]} forward"] = {"Y": y.numpy()}
     settings = ", ".join(f"{key}={value}" for key, value in geometry.items())
-    title = f"forward Y = conv(X, W, b) for X {x.shape}, W {w.shape}; {settings}"
+    title = f"forward Y = conv(X, W, b) for X {x.shape}, W {w.shape}\n{settings}"
     return numeric_verdict(title, ours, others)
 
 
