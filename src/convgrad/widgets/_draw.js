@@ -28,6 +28,16 @@ function fmt(value) {
   return text.replace("-", "\u2212");
 }
 
+// The zero-padded input X as a grid, its padding shaded (the widgets that slide a window).
+function drawPaddedInput(parent, inputs) {
+  const [[top, bottom], [left, right]] = inputs.padding;
+  const padded = inputs.x_padded;
+  const isPad = (r, c) =>
+    r < top || r >= padded.length - bottom || c < left || c >= padded[0].length - right;
+  const caption = top + bottom + left + right ? "input X, zero padding shaded" : "input X";
+  return drawGrid(parent, caption, padded, { kind: (r, c) => (isPad(r, c) ? "cg-pad" : "") });
+}
+
 // A captioned grid of numbers. `kind(r, c)` gives fixed classes (padding, zeros);
 // `pick(r, c)` makes cells clickable and the grid keyboard-usable (arrow keys).
 function drawGrid(parent, caption, values, options) {

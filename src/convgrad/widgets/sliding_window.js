@@ -3,20 +3,13 @@
 function render({ model, el }) {
   const inputs = model.get("inputs");
   const frames = model.get("frames");
-  const [[top, bottom], [left, right]] = inputs.padding;
-  const padded = inputs.x_padded;
-  const isPad = (r, c) =>
-    r < top || r >= padded.length - bottom || c < left || c >= padded[0].length - right;
   const kw = inputs.w[0].length;
   const outCols = inputs.out_size[1];
 
   const root = htmlEl("div", { class: "cg-widget", "data-widget": "SlidingWindow" }, el);
   root.dataset.inputs = JSON.stringify(inputs);
   const row = htmlEl("div", { class: "cg-row" }, root);
-  const inputCaption = top + bottom + left + right ? "input X, zero padding shaded" : "input X";
-  const inputGrid = drawGrid(row, inputCaption, padded, {
-    kind: (r, c) => (isPad(r, c) ? "cg-pad" : ""),
-  });
+  const inputGrid = drawPaddedInput(row, inputs);
   const kernelGrid = drawGrid(row, "kernel W", inputs.w);
   const position = syncedIndex(model, "position", frames.length, () => draw());
   const outGrid = drawGrid(row, "output Y (click a cell)", inputs.y, {

@@ -4,10 +4,6 @@
 function render({ model, el }) {
   const inputs = model.get("inputs");
   const frames = model.get("frames");
-  const [[top, bottom], [left, right]] = inputs.padding;
-  const padded = inputs.x_padded;
-  const isPad = (r, c) =>
-    r < top || r >= padded.length - bottom || c < left || c >= padded[0].length - right;
   const kw = inputs.w[0].length;
 
   const root = htmlEl("div", { class: "cg-widget", "data-widget": "WeightGradient" }, el);
@@ -18,10 +14,7 @@ function render({ model, el }) {
     pick: (r, c) => weight.set(r * kw + c),
   });
   keyboard(kernelGrid, weight.get, weight.set, "kernel W: arrow keys pick a weight");
-  const inputCaption = top + bottom + left + right ? "input X, zero padding shaded" : "input X";
-  const inputGrid = drawGrid(row, inputCaption, padded, {
-    kind: (r, c) => (isPad(r, c) ? "cg-pad" : ""),
-  });
+  const inputGrid = drawPaddedInput(row, inputs);
   const deltaGrid = drawGrid(row, "\u03b4 = \u2202L/\u2202Y", inputs.delta);
   const gradGrid = drawGrid(row, "\u2202L/\u2202W", inputs.grad_w);
   const equation = htmlEl("div", { class: "cg-equation", "aria-live": "polite" }, root);
