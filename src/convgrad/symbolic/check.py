@@ -210,8 +210,12 @@ class ReportTable(list):
     __repr__ = __str__
 
 
+# the book's code column holds about 77 characters of monospace text
+REPORT_WIDTH = 76
+
+
 def _wrap(line: str) -> str:
-    return textwrap.fill(line, width=88, subsequent_indent="    ", break_on_hyphens=False)
+    return textwrap.fill(line, width=REPORT_WIDTH, subsequent_indent="    ", break_on_hyphens=False)
 
 
 # --- words --------------------------------------------------------------------------------
