@@ -107,6 +107,21 @@ function drawGrid(parent, caption, values, options) {
   };
 }
 
+// One window of a sliding kernel: every tap it reads on `grid`, tagged with the weight
+// that multiplies it, the matching kernel cells, and a frame around the window.
+// (The gather view of the input gradient is the same picture with the rotated kernel.)
+function markWindow(grid, kernelGrid, taps, kernel) {
+  const kw = kernel[0].length;
+  taps.forEach(([r, c], k) => {
+    const [kr, kc] = [Math.floor(k / kw), k % kw];
+    grid.mark(r, c, "cg-read", "\u00d7" + fmt(kernel[kr][kc]));
+    kernelGrid.mark(kr, kc, "cg-read");
+  });
+  const first = taps[0];
+  const last = taps[taps.length - 1];
+  grid.outline(first[0], first[1], last[0], last[1]);
+}
+
 // Arrow keys move a (row, col) selection on a focusable grid; `get`/`set` use flat indices.
 function keyboard(grid, get, set, label) {
   grid.svg.setAttribute("tabindex", "0");

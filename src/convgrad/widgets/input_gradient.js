@@ -5,7 +5,6 @@ function render({ model, el }) {
   const inputs = model.get("inputs");
   const frames = model.get("frames");
   const cols = inputs.x[0].length;
-  const kw = inputs.w[0].length;
 
   const root = htmlEl("div", { class: "cg-widget", "data-widget": "InputGradient" }, el);
   root.dataset.inputs = JSON.stringify(inputs);
@@ -51,14 +50,7 @@ function render({ model, el }) {
       deltaGrid.mark(hit.out[0], hit.out[1], "cg-hit", String(n + 1));
       kernelGrid.mark(hit.k[0], hit.k[1], "cg-read", String(n + 1));
     });
-    frame.gather_taps.forEach(([tr, tc], k) => {
-      const weight = inputs.w_rotated[Math.floor(k / kw)][k % kw];
-      fullGrid.mark(tr, tc, "cg-read", "\u00d7" + fmt(weight));
-      rotatedGrid.mark(Math.floor(k / kw), k % kw, "cg-read");
-    });
-    const first = frame.gather_taps[0];
-    const last = frame.gather_taps[frame.gather_taps.length - 1];
-    fullGrid.outline(first[0], first[1], last[0], last[1]);
+    markWindow(fullGrid, rotatedGrid, frame.gather_taps, inputs.w_rotated);
     scatterEquation.textContent = frame.scatter_equation;
     gatherEquation.textContent = frame.gather_equation;
     root.dataset.position = String(index);

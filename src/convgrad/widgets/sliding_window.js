@@ -3,7 +3,6 @@
 function render({ model, el }) {
   const inputs = model.get("inputs");
   const frames = model.get("frames");
-  const kw = inputs.w[0].length;
   const outCols = inputs.out_size[1];
 
   const root = htmlEl("div", { class: "cg-widget", "data-widget": "SlidingWindow" }, el);
@@ -26,14 +25,7 @@ function render({ model, el }) {
     const index = position.get();
     const frame = frames[index];
     for (const g of [inputGrid, kernelGrid, outGrid]) g.reset();
-    frame.taps.forEach(([r, c], k) => {
-      const weight = inputs.w[Math.floor(k / kw)][k % kw];
-      inputGrid.mark(r, c, "cg-read", "\u00d7" + fmt(weight));
-      kernelGrid.mark(Math.floor(k / kw), k % kw, "cg-read");
-    });
-    const first = frame.taps[0];
-    const last = frame.taps[frame.taps.length - 1];
-    inputGrid.outline(first[0], first[1], last[0], last[1]);
+    markWindow(inputGrid, kernelGrid, frame.taps, inputs.w);
     outGrid.mark(frame.out[0], frame.out[1], "cg-hit");
     equation.textContent = frame.equation;
     root.dataset.position = String(index);
