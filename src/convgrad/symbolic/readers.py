@@ -138,53 +138,47 @@ def _exact_high(index):
     return plus(floor(over(plus(index, -1), s)), 1)
 
 
+def _q5_bounds(low, high, *, clipped):
+    """i_lo..j_hi from a rounding rule, optionally clipped to the output's 1..h_O, 1..w_O."""
+    rows = (low(p, f_r), high(p))
+    cols = (low(q, f_c), high(q))
+    if not clipped:
+        return ((i_lo, rows[0]), (i_hi, rows[1]), (j_lo, cols[0]), (j_hi, cols[1]))
+    return (
+        *Q5_SIZES,
+        (i_lo, sympy.Max(1, rows[0], evaluate=False)),
+        (i_hi, sympy.Min(h_O, rows[1], evaluate=False)),
+        (j_lo, sympy.Max(1, cols[0], evaluate=False)),
+        (j_hi, sympy.Min(w_O, cols[1], evaluate=False)),
+    )
+
+
+# the reader's formula and its three neighbours: rounding fixed or not, times clipped or not
 _q5_grad_x(
     "q5_grad_x_reader",
     "Q5: the reader's input gradient, exactly as asked",
-    (
-        (i_lo, _reader_low(p, f_r)),
-        (i_hi, _reader_high(p)),
-        (j_lo, _reader_low(q, f_c)),
-        (j_hi, _reader_high(q)),
-    ),
+    _q5_bounds(_reader_low, _reader_high, clipped=False),
     expected=False,
     note="rounds the lower bound down and never clips the bounds to 1..h_O",
 )
 _q5_grad_x(
     "q5_grad_x_ceil_only",
     "Q5: lower bound rounded up, bounds not clipped",
-    (
-        (i_lo, _exact_low(p, f_r)),
-        (i_hi, _exact_high(p)),
-        (j_lo, _exact_low(q, f_c)),
-        (j_hi, _exact_high(q)),
-    ),
+    _q5_bounds(_exact_low, _exact_high, clipped=False),
     expected=False,
     note="fixes the rounding; still reads δ outside 1..h_O near the borders",
 )
 _q5_grad_x(
     "q5_grad_x_clip_only",
     "Q5: bounds clipped to 1..h_O, lower bound still rounded down",
-    (
-        *Q5_SIZES,
-        (i_lo, sympy.Max(1, _reader_low(p, f_r), evaluate=False)),
-        (i_hi, sympy.Min(h_O, _reader_high(p), evaluate=False)),
-        (j_lo, sympy.Max(1, _reader_low(q, f_c), evaluate=False)),
-        (j_hi, sympy.Min(w_O, _reader_high(q), evaluate=False)),
-    ),
+    _q5_bounds(_reader_low, _reader_high, clipped=True),
     expected=False,
     note="fixes the borders; still reads W past f_r when s does not divide p - f_r",
 )
 _q5_grad_x(
     "q5_grad_x",
     "Q5: the input gradient with corrected bounds",
-    (
-        *Q5_SIZES,
-        (i_lo, sympy.Max(1, _exact_low(p, f_r), evaluate=False)),
-        (i_hi, sympy.Min(h_O, _exact_high(p), evaluate=False)),
-        (j_lo, sympy.Max(1, _exact_low(q, f_c), evaluate=False)),
-        (j_hi, sympy.Min(w_O, _exact_high(q), evaluate=False)),
-    ),
+    _q5_bounds(_exact_low, _exact_high, clipped=True),
     expected=True,
 )
 _q5(
