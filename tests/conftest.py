@@ -73,3 +73,16 @@ def torch_conv(torch):
 def rng():
     """A fresh, seeded generator per test, so every test is reproducible on its own."""
     return np.random.default_rng(20261121)
+
+
+@pytest.fixture(scope="session")
+def playwright_api():
+    """playwright's sync API: skips locally when missing, fails in CI (CI=true) like torch."""
+    try:
+        from playwright import sync_api
+    except ImportError:
+        message = "the browser tests need playwright (requirements-test.txt)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}; CI=true, so a missing playwright fails instead of skipping")
+        pytest.skip(message)
+    return sync_api

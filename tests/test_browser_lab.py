@@ -79,11 +79,10 @@ def lab(tmp_path_factory):
         server.wait(timeout=30)
 
 
-def test_widgets_run_live_in_jupyterlab(lab):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+def test_widgets_run_live_in_jupyterlab(lab, playwright_api):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
-    with sync_api.sync_playwright() as playwright:
+    with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(lab)
