@@ -36,8 +36,8 @@ from math import prod
 import numpy as np
 
 from .geometry import ConvGeometry, check_call, crop
+from .gradients import Gradients
 from .im2col import add_windows, windows
-from .reference import Gradients
 
 __all__ = ["conv", "conv_backward", "Gradients"]
 
@@ -105,7 +105,7 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
             for k0 in range(len(w_rows)):
                 w_k0_t = w_rows[k0].swapaxes(1, 2)
                 if grad_rows.first_in_phase(k0):  # the first product overwrites its phase
-                    np.matmul(w_k0_t, grad_y_block, out=grad_rows.only(k0))
+                    np.matmul(w_k0_t, grad_y_block, out=grad_rows.zero_phase_except(k0))
                 else:  # later ones add to it
                     product = scratch("grad_x", grad_rows(k0).shape)
                     grad_rows(k0)[...] += np.matmul(w_k0_t, grad_y_block, out=product)
@@ -191,8 +191,8 @@ class _BlockRows:
         """Whether k0 is the lowest kernel row that reads its phase."""
         return all(self._run(k)[0] != self._run(k0)[0] for k in range(k0))
 
-    def only(self, k0):
-        """The run of kernel row k0, with the rest of its phase set to zero."""
+    def zero_phase_except(self, k0):
+        """Set k0's phase to zero outside the run of kernel row k0; return that run."""
         phase, first = self._run(k0)
         per_row = prod(self.geometry.out_size[1:])
         rows = self.phases[phase]

@@ -13,15 +13,12 @@ group ``f // F_g`` is input channel ``(f // F_g) * C_g + c`` (Chapter 10).
 
 from __future__ import annotations
 
-from collections import namedtuple
 from itertools import product
 
 import numpy as np
 
 from .geometry import as_float_array, check_call, crop, pad
-
-Gradients = namedtuple("Gradients", ["x", "w", "b"])
-Gradients.__doc__ = "The three gradients of a convolution: dL/dx, dL/dw and dL/db (Chapter 7)."
+from .gradients import Gradients
 
 
 def _positions(sizes):
