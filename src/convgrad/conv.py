@@ -35,23 +35,40 @@ from math import prod
 
 import numpy as np
 
-from .geometry import ConvGeometry, check_call, crop
+from .geometry import ConvGeometry, check_call, crop, pad
 from .gradients import Gradients
 from .im2col import add_windows, windows
 
 __all__ = ["conv", "conv_backward", "Gradients"]
 
 
-def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """y = conv(x, w) + b for 1, 2 or 3 spatial dimensions (Chapter 11; vectorized in Ch. 12).
 
-    x (N, C, *spatial), w (F, C // groups, *kernel), b (F,) or None. stride, padding and
-    dilation are an int or one int per spatial dimension; padding may be "valid", "same"
-    or per-dimension (before, after) pairs. float32 and float64 keep their dtype.
+    x (N, C, *spatial), w (F, C // groups, *kernel), b (F,) or None. stride, padding,
+    dilation and input_dilation are an int or one int per spatial dimension; padding
+    (non-negative) may be "valid", "same" or per-dimension (before, after) pairs.
+    input_dilation inserts input_dilation - 1 zeros between neighbouring samples of x
+    before the padding (Chapters 8 and 11; JAX's lhs_dilation), so that
+
+        out_size = (input_dilation*(n-1) + 1 + pad_before + pad_after
+                    - dilation*(K-1) - 1) // stride + 1
+
+    and "same" keeps the zero-inserted size. float32 and float64 keep their dtype.
     """
     x, w, b, _, geo = check_call(
-        x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups
+        x,
+        w,
+        b,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        input_dilation=input_dilation,
     )
+    if any(e > 1 for e in geo.input_dilation):
+        # the zeros written out, with the padding: then an ordinary convolution of them
+        return conv(pad(x, geo), w, b, stride=geo.stride, dilation=geo.dilation, groups=geo.groups)
     x_looped, w_looped, looped = _first_axis_looped(x, w, geo)
     w_rows = _kernel_rows(w_looped, looped)  # (K0, G, F_g, C_g * prod(kernel[1:]))
     y = np.empty(geo.y_shape, dtype=x.dtype)
@@ -69,14 +86,29 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     return y
 
 
-def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """The three gradients of conv, Gradients(x, w, b) (Chapters 4-7; vectorized in Ch. 12).
 
-    grad_y is dL/dy, with the shape of conv's output. The bias gradient is always returned.
+    grad_y is dL/dy, with the shape of conv's output; the options are conv's. The bias
+    gradient is always returned.
     """
     x, w, _, grad_y, geo = check_call(
-        x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
+        x,
+        w,
+        None,
+        grad_y,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        input_dilation=input_dilation,
     )
+    if any(e > 1 for e in geo.input_dilation):
+        # the gradient of inserting zeros and padding keeps x's own samples (Chapter 8)
+        grads = conv_backward(
+            grad_y, pad(x, geo), w, stride=geo.stride, dilation=geo.dilation, groups=geo.groups
+        )
+        return grads._replace(x=np.ascontiguousarray(crop(grads.x, geo)))
     x_looped, w_looped, looped = _first_axis_looped(x, w, geo)
     w_rows = _kernel_rows(w_looped, looped)  # (K0, G, F_g, C_g * prod(kernel[1:]))
     grad_y_by_group = grad_y.reshape(geo.batch, geo.groups, -1, prod(geo.out_size))
@@ -154,6 +186,7 @@ def _with_leading_axis(geometry: ConvGeometry) -> ConvGeometry:
         dilation=(1, *geometry.dilation),
         out_size=(1, *geometry.out_size),
         unread=(0, *geometry.unread),
+        input_dilation=(1, *geometry.input_dilation),
     )
 
 

@@ -6,6 +6,9 @@ The output-size formula is derived in Chapter 8 (stride), Chapter 9 (padding)
 and Chapter 10 (dilation and groups):
 
     out_size = (in_size + pad_before + pad_after - dilation * (kernel - 1) - 1) // stride + 1
+
+An input dilation (zeros inserted between neighbouring input samples, Chapters 8 and
+11) replaces in_size by its dilated size, input_dilation * (in_size - 1) + 1.
 """
 
 # ruff: noqa: B905  (every zip below pairs per-dimension tuples of one length)
@@ -25,9 +28,10 @@ _SPATIAL_NAMES = {1: "(L,)", 2: "(H, W)", 3: "(D, H, W)"}
 class ConvGeometry:
     """Every size of one convolution, one entry per spatial dimension (Chapters 8-11).
 
-    ``padding`` holds (before, after) pairs. ``unread`` counts the trailing input
-    rows (columns, ...) of x that no window reads because the stride steps past
-    them; their gradient is exactly zero.
+    ``padding`` holds (before, after) pairs. ``input_dilation`` is the spacing of x's
+    samples once zeros are inserted between them (1: none). ``unread`` counts the
+    trailing input rows (columns, ...) of x that no window reads because the stride
+    steps past them; their gradient is exactly zero.
     """
 
     batch: int
@@ -41,6 +45,7 @@ class ConvGeometry:
     dilation: tuple[int, ...]
     out_size: tuple[int, ...]
     unread: tuple[int, ...]
+    input_dilation: tuple[int, ...]
 
     @property
     def ndim(self) -> int:
@@ -60,13 +65,32 @@ class ConvGeometry:
         return (self.batch, self.out_channels, *self.out_size)
 
     @property
+    def dilated_size(self) -> tuple[int, ...]:
+        """x's size once input_dilation - 1 zeros sit between neighbouring samples."""
+        return tuple(e * (n - 1) + 1 for n, e in zip(self.in_size, self.input_dilation))
+
+    @property
     def padded_size(self) -> tuple[int, ...]:
-        return tuple(n + before + after for n, (before, after) in zip(self.in_size, self.padding))
+        return tuple(
+            n + before + after for n, (before, after) in zip(self.dilated_size, self.padding)
+        )
 
     @property
     def dilated_kernel(self) -> tuple[int, ...]:
         """Extent of one window: d * (K - 1) + 1 input positions per dimension."""
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+
+    @property
+    def past_last_window(self) -> tuple[int, ...]:
+        """Padded positions after the end of the last window: (padded - window) mod stride.
+
+        This is the output_padding that conv_transpose needs to map grad_y back to the
+        padded input's size (Chapter 11). Unlike ``unread`` it counts padding zeros too.
+        """
+        return tuple(
+            (padded - window) % s
+            for padded, window, s in zip(self.padded_size, self.dilated_kernel, self.stride)
+        )
 
     def never_read(self) -> tuple[tuple[int, ...], ...]:
         """Per dimension, every index of x that no window reads (Chapter 8).
@@ -75,11 +99,18 @@ class ConvGeometry:
         skips rows between windows, and a dilation skips rows inside them.
         """
         result = []
-        for n, k, s, (before, _), d, out in zip(
-            self.in_size, self.kernel, self.stride, self.padding, self.dilation, self.out_size
+        for n, k, s, (before, _), d, out, e in zip(
+            self.in_size,
+            self.kernel,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.out_size,
+            self.input_dilation,
         ):
             read = {i * s + t * d - before for i in range(out) for t in range(k)}
-            result.append(tuple(p for p in range(n) if p not in read))
+            # sample p of x sits at p * input_dilation once zeros are inserted
+            result.append(tuple(p for p in range(n) if p * e not in read))
         return tuple(result)
 
 
@@ -177,12 +208,15 @@ def _shape(shape, name: str) -> tuple[int, ...]:
 # --- the geometry ----------------------------------------------------------------------
 
 
-def conv_geometry(x_shape, w_shape, *, stride=1, padding=0, dilation=1, groups=1) -> ConvGeometry:
+def conv_geometry(
+    x_shape, w_shape, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1
+) -> ConvGeometry:
     """Check a convolution's shapes and arguments and return all of its sizes.
 
     x_shape is (N, C, *spatial) with 1, 2 or 3 spatial dimensions, w_shape is
     (F, C // groups, *kernel). Raises ValueError or TypeError naming the rule
-    broken. The output-size formula is derived in Chapters 8 and 9.
+    broken. The output-size formula is derived in Chapters 8 and 9; input_dilation
+    (zeros between samples, before the padding) in Chapters 8 and 11.
     """
     x_shape = _shape(x_shape, "x.shape")
     w_shape = _shape(w_shape, "w.shape")
@@ -223,25 +257,29 @@ def conv_geometry(x_shape, w_shape, *, stride=1, padding=0, dilation=1, groups=1
         )
     stride = _per_dim(stride, "stride", ndim, 1)
     dilation = _per_dim(dilation, "dilation", ndim, 1)
+    input_dilation = _per_dim(input_dilation, "input_dilation", ndim, 1)
     padding = _padding_pairs(padding, ndim, kernel, stride, dilation)
 
     out_size, unread = [], []
-    for axis, (n, k, s, (before, after), d) in enumerate(
-        zip(in_size, kernel, stride, padding, dilation)
+    for axis, (n, k, s, (before, after), d, e) in enumerate(
+        zip(in_size, kernel, stride, padding, dilation, input_dilation)
     ):
-        padded, window = n + before + after, d * (k - 1) + 1
+        dilated, window = e * (n - 1) + 1, d * (k - 1) + 1
+        padded = dilated + before + after
         if window > padded:
+            size = f"{n}" if e == 1 else f"input_dilation*(n-1)+1 = {e}*({n}-1)+1"
             raise ValueError(
                 f"the kernel is larger than the padded input in spatial dimension {axis}: "
                 f"a window spans dilation*(K-1)+1 = {d}*({k}-1)+1 = {window} positions but the "
-                f"input has {n}+{before}+{after} = {padded} after padding, so the output would "
-                f"be empty (x.shape={x_shape}, w.shape={w_shape})"
+                f"input has {size}+{before}+{after} = {padded} after padding, so the output "
+                f"would be empty (x.shape={x_shape}, w.shape={w_shape})"
             )
         out = (padded - window) // s + 1
         out_size.append(out)
-        # padded positions past the last window; the trailing `after` of them are zeros
-        past_last_window = padded - ((out - 1) * s + window)
-        unread.append(max(0, past_last_window - after))
+        # the last window ends at padded position last_read; x's sample p sits at p*e + before
+        last_read = (out - 1) * s + window - 1
+        last_sample_read = min(n - 1, (last_read - before) // e)
+        unread.append(n - 1 - max(-1, last_sample_read))
     return ConvGeometry(
         batch=batch,
         in_channels=in_channels,
@@ -254,13 +292,20 @@ def conv_geometry(x_shape, w_shape, *, stride=1, padding=0, dilation=1, groups=1
         dilation=dilation,
         out_size=tuple(out_size),
         unread=tuple(unread),
+        input_dilation=input_dilation,
     )
 
 
-def output_shape(x_shape, w_shape, *, stride=1, padding=0, dilation=1, groups=1):
+def output_shape(x_shape, w_shape, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """Shape (N, F, *out_size) of conv(x, w); see conv_geometry (Chapters 3 and 8)."""
     geometry = conv_geometry(
-        x_shape, w_shape, stride=stride, padding=padding, dilation=dilation, groups=groups
+        x_shape,
+        w_shape,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        input_dilation=input_dilation,
     )
     return geometry.y_shape
 
@@ -279,7 +324,7 @@ def as_float_array(value, name: str) -> np.ndarray:
     return array
 
 
-def check_call(x, w, b=None, grad_y=None, *, stride, padding, dilation, groups):
+def check_call(x, w, b=None, grad_y=None, *, stride, padding, dilation, groups, input_dilation=1):
     """Validate one forward or backward call; return (x, w, b, grad_y, geometry).
 
     All arrays must share one dtype (float32 or float64): mixing them is refused
@@ -288,7 +333,13 @@ def check_call(x, w, b=None, grad_y=None, *, stride, padding, dilation, groups):
     x = as_float_array(x, "x")
     w = as_float_array(w, "w")
     geometry = conv_geometry(
-        x.shape, w.shape, stride=stride, padding=padding, dilation=dilation, groups=groups
+        x.shape,
+        w.shape,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        input_dilation=input_dilation,
     )
     arrays = {"x": x, "w": w}
     if b is not None:
@@ -303,12 +354,14 @@ def check_call(x, w, b=None, grad_y=None, *, stride, padding, dilation, groups):
     if grad_y is not None:
         grad_y = as_float_array(grad_y, "grad_y")
         if grad_y.shape != geometry.y_shape:
+            dilated = any(e > 1 for e in geometry.input_dilation)
             raise ValueError(
                 f"grad_y has shape {grad_y.shape} but the forward output has shape "
                 f"{geometry.y_shape} (x.shape={x.shape}, w.shape={w.shape}, "
                 f"stride={geometry.stride}, padding={geometry.padding}, "
-                f"dilation={geometry.dilation}, groups={geometry.groups}): "
-                "grad_y must have the output's shape"
+                f"dilation={geometry.dilation}, groups={geometry.groups}"
+                + (f", input_dilation={geometry.input_dilation}" if dilated else "")
+                + "): grad_y must have the output's shape"
             )
         arrays["grad_y"] = grad_y
     dtypes = {name: a.dtype for name, a in arrays.items()}
@@ -322,8 +375,9 @@ def check_call(x, w, b=None, grad_y=None, *, stride, padding, dilation, groups):
 
 
 def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    """x with the geometry's zeros added around each spatial dimension (Chapter 9)."""
-    if all(p == (0, 0) for p in geometry.padding):
+    """x with the geometry's zeros around each spatial dimension (Chapter 9), and between
+    neighbouring samples when input_dilation > 1 (Chapter 8)."""
+    if geometry.padded_size == geometry.in_size:
         return x
     xp = np.zeros((*x.shape[:2], *geometry.padded_size), dtype=x.dtype)
     xp[(..., *_interior(geometry))] = x
@@ -331,12 +385,15 @@ def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
 
 
 def crop(grad_padded: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    """The gradient of pad: drop the padded border again (Chapter 9)."""
+    """The gradient of pad: drop the padded border again, and the inserted zeros (Chapter 9)."""
     return grad_padded[(..., *_interior(geometry))]
 
 
 def _interior(geometry: ConvGeometry) -> tuple[slice, ...]:
-    """Where x sits inside its padded copy."""
+    """Where x's samples sit inside its padded (and input-dilated) copy."""
     return tuple(
-        slice(before, before + n) for n, (before, _) in zip(geometry.in_size, geometry.padding)
+        slice(before, before + size, e)
+        for size, (before, _), e in zip(
+            geometry.dilated_size, geometry.padding, geometry.input_dilation
+        )
     )

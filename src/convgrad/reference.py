@@ -4,9 +4,11 @@ Zero-based, one line per term, no vectorization: slow, obvious, and the truth th
 fast path in ``convgrad.conv`` is tested against. ``i`` runs over output positions,
 ``k`` over kernel taps, ``p`` over input positions; each is a tuple with one entry
 per spatial dimension, so one loop serves 1-D, 2-D and 3-D. Positions are in the
-zero-padded input ``xp`` (Chapter 9); the window at output ``i`` reads ``xp`` at
-``i * stride + k * dilation`` (Chapters 8 and 10). Channel ``c`` of filter ``f``'s
-group ``f // F_g`` is input channel ``(f // F_g) * C_g + c`` (Chapter 10).
+zero-padded input ``xp`` (Chapter 9), where x's sample ``p`` sits at
+``p * input_dilation + pad_before`` (zeros between samples, Chapter 8); the window
+at output ``i`` reads ``xp`` at ``i * stride + k * dilation`` (Chapters 8 and 10).
+Channel ``c`` of filter ``f``'s group ``f // F_g`` is input channel
+``(f // F_g) * C_g + c`` (Chapter 10).
 """
 
 # ruff: noqa: B905  (every zip below pairs per-dimension tuples of one length)
@@ -31,10 +33,17 @@ def _tap(i, k, stride, dilation):
     return tuple(i_ * s + k_ * d for i_, k_, s, d in zip(i, k, stride, dilation))
 
 
-def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """y[n, f, i] = sum_{c, k} w[f, c, k] * xp[n, g*C_g + c, i*s + k*d] + b[f] (Chapter 11)."""
     x, w, b, _, geo = check_call(
-        x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups
+        x,
+        w,
+        b,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        input_dilation=input_dilation,
     )
     xp = pad(x, geo)
     F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
@@ -48,10 +57,18 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     return y
 
 
-def grad_w(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+def grad_w(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """dL/dw[f, c, k] = sum_{n, i} grad_y[n, f, i] * xp[n, g*C_g + c, i*s + k*d] (Chapter 4)."""
     x, w, _, grad_y, geo = check_call(
-        x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
+        x,
+        w,
+        None,
+        grad_y,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        input_dilation=input_dilation,
     )
     xp = pad(x, geo)
     F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
@@ -65,14 +82,22 @@ def grad_w(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     return grad
 
 
-def grad_b(grad_y, x=None, w=None, *, stride=1, padding=0, dilation=1, groups=1):
+def grad_b(grad_y, x=None, w=None, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """dL/db[f] = sum_{n, i} grad_y[n, f, i]: one bias per filter, summed everywhere (Chapter 7).
 
     Only grad_y is needed; x, w and the options, if given, are checked against it.
     """
     if x is not None or w is not None:
         *_, grad_y, _ = check_call(
-            x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
+            x,
+            w,
+            None,
+            grad_y,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            input_dilation=input_dilation,
         )
     grad_y = as_float_array(grad_y, "grad_y")
     if grad_y.ndim not in (3, 4, 5):
@@ -84,13 +109,21 @@ def grad_b(grad_y, x=None, w=None, *, stride=1, padding=0, dilation=1, groups=1)
     return grad
 
 
-def grad_x_scatter(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+def grad_x_scatter(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """Scatter form (Chapter 5): every output sends grad_y * w back to each input it read.
 
     dL/dxp[n, g*C_g + c, i*s + k*d] += grad_y[n, f, i] * w[f, c, k], then crop the padding.
     """
     x, w, _, grad_y, geo = check_call(
-        x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
+        x,
+        w,
+        None,
+        grad_y,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        input_dilation=input_dilation,
     )
     F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
     grad_xp = np.zeros((geo.batch, geo.in_channels, *geo.padded_size), dtype=x.dtype)
@@ -117,20 +150,31 @@ def _outputs_reading(p, geo):
     return product(*ranges)
 
 
-def grad_x_gather(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+def grad_x_gather(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """Gather form (Chapter 8): each input position collects from the windows that read it.
 
     dL/dx[n, g*C_g + c, p] = sum_{f in group g} sum_{i reading p} grad_y[n, f, i] * w[f, c, k]
-    with k = (p + pad_before - i*s) / d, which must be a whole number (dilation skips the rest).
+    with k = (p*e + pad_before - i*s) / d, e the input dilation, which must be a whole number
+    (dilation skips the rest).
     """
     x, w, _, grad_y, geo = check_call(
-        x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
+        x,
+        w,
+        None,
+        grad_y,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        input_dilation=input_dilation,
     )
     F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
     grad = np.zeros(x.shape, dtype=x.dtype)
     for n, channel, p in product(range(geo.batch), range(geo.in_channels), _positions(geo.in_size)):
         g, c = divmod(channel, C_g)
-        pp = tuple(p_ + before for p_, (before, _) in zip(p, geo.padding))  # position in xp
+        pp = tuple(  # position in xp
+            p_ * e + before for p_, (before, _), e in zip(p, geo.padding, geo.input_dilation)
+        )
         for i in _outputs_reading(pp, geo):
             offset = tuple(pp_ - i_ * s for pp_, i_, s in zip(pp, i, geo.stride))
             if any(o % d for o, d in zip(offset, geo.dilation)):
@@ -141,9 +185,15 @@ def grad_x_gather(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
     return grad
 
 
-def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1):
+def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """All three gradients by the loops above: Gradients(x, w, b) (Chapters 4, 5, 7)."""
-    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    options = dict(
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        input_dilation=input_dilation,
+    )
     return Gradients(
         x=grad_x_gather(grad_y, x, w, **options),
         w=grad_w(grad_y, x, w, **options),
