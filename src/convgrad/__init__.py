@@ -1,12 +1,19 @@
 """convgrad: convolution forward and backward in numpy, as derived in the book.
 
-``conv`` and ``conv_backward`` are the fast path; ``reference`` holds the same
-functions as plain loops, the truth they are tested against.
+``conv`` and ``conv_backward`` are the fast path, ``conv_transpose`` and its backward
+a view of them; ``reference`` holds the same functions as plain loops, the truth
+they are tested against.
 """
 
 from . import reference
-from .conv import conv, conv_backward
-from .geometry import ConvGeometry, conv_geometry, output_shape
+from .conv import conv, conv_backward, conv_transpose, conv_transpose_backward
+from .geometry import (
+    ConvGeometry,
+    TransposeGeometry,
+    conv_geometry,
+    conv_transpose_geometry,
+    output_shape,
+)
 from .gradcheck import gradcheck, gradient_error, relative_error
 from .gradients import Gradients
 from .im2col import col2im, im2col
@@ -14,10 +21,14 @@ from .im2col import col2im, im2col
 __all__ = [
     "conv",
     "conv_backward",
+    "conv_transpose",
+    "conv_transpose_backward",
     "Gradients",
     "output_shape",
     "conv_geometry",
     "ConvGeometry",
+    "conv_transpose_geometry",
+    "TransposeGeometry",
     "im2col",
     "col2im",
     "gradcheck",

@@ -1,5 +1,7 @@
 """The fast path: one general N-d convolution, and its three gradients beside it.
 
+The transposed convolution follows, as a view of the same convolution (Chapter 11).
+
 The loops of ``convgrad.reference`` turned into matrix products (Chapter 12). With
 im2col(x) the matrix of all windows, one product per kernel row k0 does the work:
 
@@ -35,11 +37,11 @@ from math import prod
 
 import numpy as np
 
-from .geometry import ConvGeometry, check_call, crop, pad
+from .geometry import ConvGeometry, check_call, check_transpose_call, crop, pad
 from .gradients import Gradients
 from .im2col import add_windows, windows
 
-__all__ = ["conv", "conv_backward", "Gradients"]
+__all__ = ["conv", "conv_backward", "conv_transpose", "conv_transpose_backward", "Gradients"]
 
 
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
@@ -149,6 +151,86 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, in
         grad_x = np.ascontiguousarray(crop(grad_xp, looped)).reshape(x.shape)
     grad_w = grad_w_rows.reshape(len(w_rows), *w.shape[:2], -1).transpose(1, 2, 0, 3)
     return Gradients(x=grad_x, w=grad_w.reshape(w.shape), b=grad_b)
+
+
+# --- the transposed convolution: a view of conv, and its gradients ---------------------
+
+
+def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """The transposed convolution, exactly PyTorch's conv_transpose1d/2d/3d (Chapter 11).
+
+    x (N, C_in, *spatial); w (C_in, C_out // groups, *kernel), the weight of the conv it
+    transposes (that conv maps C_out channels to C_in); b (C_out,) or None. stride,
+    padding (non-negative), output_padding and dilation are an int or one per spatial
+    dimension, with output_padding < max(stride, dilation), and
+
+        out_size = (n - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1
+
+    It is a view of conv: the kernel flipped and its channel axes swapped within each group,
+    input_dilation=stride, and padding dilation*(K-1) - padding before and that plus
+    output_padding after (TransposeGeometry.view_padding). Where that padding is negative
+    (padding > dilation*(K-1)) conv pads nothing there and the view crops its output
+    instead: at stride 1, c input positions fewer at one end are c outputs fewer there.
+    """
+    x, w, b, _, geo = check_transpose_call(
+        x,
+        w,
+        b,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        groups=groups,
+    )
+    view_padding = geo.view_padding
+    y = conv(
+        x,
+        _rotated_swapped(w, geo.groups),
+        b,
+        padding=tuple((max(0, before), max(0, after)) for before, after in view_padding),
+        dilation=geo.dilation,
+        groups=geo.groups,
+        input_dilation=geo.stride,
+    )
+    kept = tuple(
+        slice(max(0, -before), size - max(0, -after))
+        for (before, after), size in zip(view_padding, y.shape[2:])
+    )
+    return np.ascontiguousarray(y[(..., *kept)])
+
+
+def conv_transpose_backward(
+    grad_y, x, w, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1
+):
+    """The three gradients of conv_transpose, Gradients(x, w, b) (Chapter 11).
+
+    conv_transpose is the adjoint of conv(., w) with the same options, so its input
+    gradient is an ordinary convolution: dL/dx = conv(grad_y, w, stride, padding,
+    dilation, groups). That conv reaches output_padding // stride positions past x's end
+    (only when output_padding >= stride, which a dilation > stride allows): they are
+    dropped. dL/dw is conv's weight gradient with x and grad_y in each other's place, and
+    dL/db is grad_y summed over the batch and every position.
+    """
+    x, w, _, grad_y, geo = check_transpose_call(
+        x,
+        w,
+        None,
+        grad_y,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        groups=groups,
+    )
+    options = dict(stride=geo.stride, padding=geo.padding, dilation=geo.dilation, groups=geo.groups)
+    grad_x_reach = conv(grad_y, w, **options)
+    x_samples = (..., *(slice(0, n) for n in geo.in_size))
+    # conv(grad_y, w)'s upstream gradient is x, extended by zeros to that conv's output
+    x_reach = np.zeros_like(grad_x_reach)
+    x_reach[x_samples] = x
+    grad_w = conv_backward(x_reach, grad_y, w, **options).w
+    grad_b = grad_y.sum(axis=(0, *range(2, grad_y.ndim)))
+    return Gradients(x=np.ascontiguousarray(grad_x_reach[x_samples]), w=grad_w, b=grad_b)
 
 
 # --- helpers: the partial im2col in blocks, and the backward kernel -------------------
@@ -339,7 +421,10 @@ def _row_blocks(x, geometry: ConvGeometry, scratch: _Scratch):
 
 
 def _rotated_swapped(w, groups: int):
-    """The backward kernel (Chapter 6): in and out channels swapped per group, rotated 180 deg."""
+    """The backward kernel (Chapter 6): in and out channels swapped per group, rotated 180 deg.
+
+    Also conv_transpose's kernel in its view as a conv (Chapter 11).
+    """
     filters, channels_per_group, *kernel = w.shape
     by_group = w.reshape(groups, filters // groups, channels_per_group, *kernel)
     swapped = by_group.swapaxes(1, 2).reshape(groups * channels_per_group, -1, *kernel)

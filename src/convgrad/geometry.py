@@ -341,27 +341,39 @@ def check_call(x, w, b=None, grad_y=None, *, stride, padding, dilation, groups, 
         groups=groups,
         input_dilation=input_dilation,
     )
+    b, grad_y = _check_bias_and_grad_y(x, w, b, grad_y, geometry, "filter")
+    return x, w, b, grad_y, geometry
+
+
+def _options(geometry) -> str:
+    """The call's options as an error message names them."""
+    names = ["stride", "padding", "output_padding", "dilation", "groups", "input_dilation"]
+    values = {name: getattr(geometry, name, None) for name in names}
+    if values["input_dilation"] is not None and all(e == 1 for e in values["input_dilation"]):
+        values["input_dilation"] = None  # the usual case: not worth a mention
+    return ", ".join(f"{name}={value}" for name, value in values.items() if value is not None)
+
+
+def _check_bias_and_grad_y(x, w, b, grad_y, geometry, channel_name: str):
+    """b of shape (out_channels,), grad_y of the output's shape, one dtype for all arrays."""
     arrays = {"x": x, "w": w}
     if b is not None:
         b = as_float_array(b, "b")
         if b.shape != (geometry.out_channels,):
             raise ValueError(
-                f"b has shape {b.shape} but w has {geometry.out_channels} filters "
-                f"(w.shape={w.shape}): the bias must have shape ({geometry.out_channels},), "
-                "one value per filter"
+                f"b has shape {b.shape} but w has {geometry.out_channels} {channel_name}s "
+                f"(w.shape={w.shape}, groups={geometry.groups}): the bias must have shape "
+                f"({geometry.out_channels},), one value per {channel_name}"
             )
         arrays["b"] = b
     if grad_y is not None:
         grad_y = as_float_array(grad_y, "grad_y")
         if grad_y.shape != geometry.y_shape:
-            dilated = any(e > 1 for e in geometry.input_dilation)
             raise ValueError(
                 f"grad_y has shape {grad_y.shape} but the forward output has shape "
                 f"{geometry.y_shape} (x.shape={x.shape}, w.shape={w.shape}, "
-                f"stride={geometry.stride}, padding={geometry.padding}, "
-                f"dilation={geometry.dilation}, groups={geometry.groups}"
-                + (f", input_dilation={geometry.input_dilation}" if dilated else "")
-                + "): grad_y must have the output's shape"
+                f"{_options(geometry)}): "
+                "grad_y must have the output's shape"
             )
         arrays["grad_y"] = grad_y
     dtypes = {name: a.dtype for name, a in arrays.items()}
@@ -371,6 +383,170 @@ def check_call(x, w, b=None, grad_y=None, *, stride, padding, dilation, groups, 
             f"mixed dtypes ({listed}): pass all arrays as float32 or all as float64, "
             "convgrad does not promote silently"
         )
+    return b, grad_y
+
+
+# --- the transposed convolution -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransposeGeometry:
+    """Every size of one transposed convolution (PyTorch's conv_transpose), per dimension.
+
+    w is (C_in, C_out // groups, *kernel): the weight of the convolution it transposes,
+    which maps C_out channels to C_in. ``padding`` is one int per dimension, as in
+    PyTorch. Chapter 11 derives the output size
+
+        out_size = (n - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1
+    """
+
+    batch: int
+    in_channels: int
+    out_channels: int
+    groups: int
+    in_size: tuple[int, ...]
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    out_size: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dimensions (1, 2 or 3)."""
+        return len(self.in_size)
+
+    @property
+    def x_shape(self) -> tuple[int, ...]:
+        return (self.batch, self.in_channels, *self.in_size)
+
+    @property
+    def w_shape(self) -> tuple[int, ...]:
+        return (self.in_channels, self.out_channels // self.groups, *self.kernel)
+
+    @property
+    def y_shape(self) -> tuple[int, ...]:
+        return (self.batch, self.out_channels, *self.out_size)
+
+    @property
+    def view_padding(self) -> tuple[tuple[int, int], ...]:
+        """(before, after) padding of the conv that conv_transpose is a view of (Chapter 11).
+
+        dilation * (K - 1) - padding before, and output_padding more after: the "full"
+        padding, less PyTorch's padding. Negative (a crop) when padding > dilation * (K - 1).
+        """
+        return tuple(
+            (d * (k - 1) - p, d * (k - 1) - p + r)
+            for k, d, p, r in zip(self.kernel, self.dilation, self.padding, self.output_padding)
+        )
+
+
+def conv_transpose_geometry(
+    x_shape, w_shape, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1
+) -> TransposeGeometry:
+    """Check a transposed convolution's shapes and arguments and return all of its sizes.
+
+    x_shape is (N, C_in, *spatial) with 1, 2 or 3 spatial dimensions, w_shape is
+    (C_in, C_out // groups, *kernel), as in PyTorch's conv_transpose1d/2d/3d. padding is
+    an int or one non-negative int per dimension, and output_padding must be smaller than
+    max(stride, dilation) in every dimension. Raises ValueError or TypeError naming the
+    rule broken (Chapter 11).
+    """
+    x_shape = _shape(x_shape, "x.shape")
+    w_shape = _shape(w_shape, "w.shape")
+    if len(x_shape) not in (3, 4, 5):
+        raise ValueError(
+            f"x has shape {x_shape} ({len(x_shape)} axes) but must be (N, C_in, L), "
+            "(N, C_in, H, W) or (N, C_in, D, H, W): batch, channels, then 1 to 3 spatial "
+            "dimensions"
+        )
+    ndim = len(x_shape) - 2
+    if len(w_shape) != len(x_shape):
+        raise ValueError(
+            f"w has shape {w_shape} ({len(w_shape)} axes) but x has shape {x_shape}: "
+            f"conv_transpose's w must be (C_in, C_out // groups, *kernel) with {ndim} kernel "
+            f"size(s), i.e. {len(x_shape)} axes like x"
+        )
+    if 0 in x_shape:
+        raise ValueError(f"x has shape {x_shape}: every axis must have length >= 1")
+    if 0 in w_shape:
+        raise ValueError(f"w has shape {w_shape}: every axis must have length >= 1")
+    groups = _check_int(groups, "groups", 1)
+    batch, in_channels, *in_size = x_shape
+    w_in_channels, out_channels_per_group, *kernel = w_shape
+    if w_in_channels != in_channels:
+        raise ValueError(
+            f"w has {w_in_channels} input channels but x has {in_channels} "
+            f"(x.shape={x_shape}, w.shape={w_shape}): conv_transpose's w is laid out "
+            "(C_in, C_out // groups, *kernel), the weight of the conv it transposes, so "
+            f"w.shape[0] must be x's C_in = {in_channels}"
+        )
+    if in_channels % groups:
+        raise ValueError(
+            f"groups={groups} does not divide the {in_channels} channels of x "
+            f"(x.shape={x_shape}): C_in must be a multiple of groups"
+        )
+    stride = _per_dim(stride, "stride", ndim, 1)
+    dilation = _per_dim(dilation, "dilation", ndim, 1)
+    if isinstance(padding, str):
+        raise TypeError(
+            f"conv_transpose's padding must be an int or a tuple of {ndim} ints, as in "
+            f'PyTorch, got {padding!r} (for "same" or (before, after) padding, crop the '
+            "output instead)"
+        )
+    padding = _per_dim(padding, "padding", ndim, 0)
+    output_padding = _per_dim(output_padding, "output_padding", ndim, 0)
+    out_size = []
+    for axis, (n, k, s, p, r, d) in enumerate(
+        zip(in_size, kernel, stride, padding, output_padding, dilation)
+    ):
+        if r >= max(s, d):
+            raise ValueError(
+                f"output_padding={r} in spatial dimension {axis} must be smaller than "
+                f"max(stride, dilation) = max({s}, {d}) = {max(s, d)}: it picks one of the "
+                "input sizes that the convolution being transposed maps onto one output size"
+            )
+        out = (n - 1) * s - 2 * p + d * (k - 1) + r + 1
+        if out < 1:
+            raise ValueError(
+                f"the padding is too large in spatial dimension {axis}: (n-1)*stride "
+                f"- 2*padding + dilation*(K-1) + output_padding + 1 = ({n}-1)*{s} - 2*{p} "
+                f"+ {d}*({k}-1) + {r} + 1 = {out}, so the output would be empty "
+                f"(x.shape={x_shape}, w.shape={w_shape})"
+            )
+        out_size.append(out)
+    return TransposeGeometry(
+        batch=batch,
+        in_channels=in_channels,
+        out_channels=groups * out_channels_per_group,
+        groups=groups,
+        in_size=tuple(in_size),
+        kernel=tuple(kernel),
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        out_size=tuple(out_size),
+    )
+
+
+def check_transpose_call(
+    x, w, b=None, grad_y=None, *, stride, padding, output_padding, dilation, groups
+):
+    """Validate one conv_transpose call or its backward; return (x, w, b, grad_y, geometry)."""
+    x = as_float_array(x, "x")
+    w = as_float_array(w, "w")
+    geometry = conv_transpose_geometry(
+        x.shape,
+        w.shape,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        groups=groups,
+    )
+    b, grad_y = _check_bias_and_grad_y(x, w, b, grad_y, geometry, "output channel")
     return x, w, b, grad_y, geometry
 
 

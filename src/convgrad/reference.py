@@ -9,6 +9,8 @@ zero-padded input ``xp`` (Chapter 9), where x's sample ``p`` sits at
 at output ``i`` reads ``xp`` at ``i * stride + k * dilation`` (Chapters 8 and 10).
 Channel ``c`` of filter ``f``'s group ``f // F_g`` is input channel
 ``(f // F_g) * C_g + c`` (Chapter 10).
+
+The transposed convolution comes last, as the scatter that defines it (Chapter 11).
 """
 
 # ruff: noqa: B905  (every zip below pairs per-dimension tuples of one length)
@@ -19,7 +21,7 @@ from itertools import product
 
 import numpy as np
 
-from .geometry import as_float_array, check_call, crop, pad
+from .geometry import as_float_array, check_call, check_transpose_call, crop, pad
 from .gradients import Gradients
 
 
@@ -199,3 +201,87 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, in
         w=grad_w(grad_y, x, w, **options),
         b=grad_b(grad_y, x, w, **options),
     )
+
+
+# --- the transposed convolution (Chapter 11) -------------------------------------------
+
+
+def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """Scatter form: each input sample sends itself times the kernel to the outputs.
+
+    yp[n, g*O_g + o, j*s + k*d] += x[n, g*I_g + c, j] * w[g*I_g + c, o, k], then
+    y = yp[padding : padding + out_size] + b: PyTorch's padding crops the full output.
+    w is (C_in, C_out // groups, *kernel), I_g = C_in // groups, O_g = C_out // groups.
+    """
+    x, w, b, _, geo = check_transpose_call(
+        x,
+        w,
+        b,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        groups=groups,
+    )
+    I_g, O_g = geo.in_channels // geo.groups, geo.out_channels // geo.groups
+    yp = np.zeros((geo.batch, geo.out_channels, *_full_size(geo)), dtype=x.dtype)
+    for n, channel, j in product(range(geo.batch), range(geo.in_channels), _positions(geo.in_size)):
+        g = channel // I_g
+        for o, k in product(range(O_g), _positions(geo.kernel)):
+            yp[n, g * O_g + o, *_tap(j, k, geo.stride, geo.dilation)] += (
+                x[n, channel, *j] * w[channel, o, *k]
+            )
+    y = yp[(..., *_cropped(geo))]
+    if b is not None:
+        y += b.reshape(-1, *(1,) * geo.ndim)
+    return y
+
+
+def conv_transpose_backward(
+    grad_y, x, w, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1
+):
+    """Gradients(x, w, b) of conv_transpose: each input sample gathers what it sent.
+
+    With grad_yp the full output's gradient (grad_y, and zero where padding cropped):
+    dL/dx[n, g*I_g + c, j] = sum_{o, k} grad_yp[n, g*O_g + o, j*s + k*d] * w[g*I_g + c, o, k]
+    dL/dw[g*I_g + c, o, k] = sum_{n, j} x[n, g*I_g + c, j] * grad_yp[n, g*O_g + o, j*s + k*d]
+    dL/db[f] = sum_{n, q} grad_y[n, f, q]
+    """
+    x, w, _, grad_y, geo = check_transpose_call(
+        x,
+        w,
+        None,
+        grad_y,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        groups=groups,
+    )
+    I_g, O_g = geo.in_channels // geo.groups, geo.out_channels // geo.groups
+    grad_yp = np.zeros((geo.batch, geo.out_channels, *_full_size(geo)), dtype=x.dtype)
+    grad_yp[(..., *_cropped(geo))] = grad_y
+    grad_x = np.zeros(x.shape, dtype=x.dtype)
+    grad_w = np.zeros(w.shape, dtype=w.dtype)
+    for n, channel, j in product(range(geo.batch), range(geo.in_channels), _positions(geo.in_size)):
+        g = channel // I_g
+        for o, k in product(range(O_g), _positions(geo.kernel)):
+            upstream = grad_yp[n, g * O_g + o, *_tap(j, k, geo.stride, geo.dilation)]
+            grad_x[n, channel, *j] += upstream * w[channel, o, *k]
+            grad_w[channel, o, *k] += x[n, channel, *j] * upstream
+    return Gradients(x=grad_x, w=grad_w, b=grad_b(grad_y))
+
+
+def _full_size(geo):
+    """The transposed convolution's output before padding crops it: (n-1)*s + d*(K-1) + 1 + r."""
+    return tuple(
+        (n - 1) * s + d * (k - 1) + 1 + r
+        for n, s, d, k, r in zip(
+            geo.in_size, geo.stride, geo.dilation, geo.kernel, geo.output_padding
+        )
+    )
+
+
+def _cropped(geo):
+    """Where y sits in the full output: padding positions dropped at each end."""
+    return tuple(slice(p, p + out) for p, out in zip(geo.padding, geo.out_size))
