@@ -16,6 +16,7 @@ from .geometry import (
 )
 from .gradcheck import gradcheck, gradient_error, relative_error
 from .gradients import Gradients
+from .identities import grad_w_as_conv, grad_x_as_conv_transpose
 from .im2col import col2im, im2col
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "ConvGeometry",
     "conv_transpose_geometry",
     "TransposeGeometry",
+    "grad_x_as_conv_transpose",
+    "grad_w_as_conv",
     "im2col",
     "col2im",
     "gradcheck",
