@@ -69,6 +69,35 @@ def torch_conv(torch):
     return run
 
 
+@pytest.fixture(scope="session")
+def torch_conv_transpose(torch):
+    """conv_transpose forward + backward by PyTorch autograd: (y, grad_x, grad_w, grad_b).
+
+    Call as torch_conv_transpose(x, w, b, grad_y, stride=..., padding=...,
+    output_padding=..., dilation=..., groups=...); b may be None, as for torch_conv.
+    """
+    functions = {
+        1: torch.nn.functional.conv_transpose1d,
+        2: torch.nn.functional.conv_transpose2d,
+        3: torch.nn.functional.conv_transpose3d,
+    }
+
+    def run(x, w, b, grad_y, **options):
+        x_t = torch.tensor(x, requires_grad=True)
+        w_t = torch.tensor(w, requires_grad=True)
+        b_t = torch.tensor(b, requires_grad=True) if b is not None else None
+        y_t = functions[x.ndim - 2](x_t, w_t, b_t, **options)
+        if grad_y is None:
+            return y_t.detach().numpy(), None, None, None
+        grad_y_t = torch.tensor(grad_y)
+        y_t.backward(grad_y_t)
+        spatial = tuple(range(2, grad_y_t.ndim))
+        grad_b = b_t.grad if b_t is not None else grad_y_t.sum(dim=(0, *spatial))
+        return y_t.detach().numpy(), x_t.grad.numpy(), w_t.grad.numpy(), grad_b.numpy()
+
+    return run
+
+
 @pytest.fixture
 def rng():
     """A fresh, seeded generator per test, so every test is reproducible on its own."""

@@ -326,6 +326,39 @@ BAD_CALLS = [
         ValueError,
         ["max(1, 2) = 2"],
     ),
+    # the identities check their arguments like conv_backward
+    (
+        "identity_grad_x_grad_y",
+        convgrad.grad_x_as_conv_transpose,
+        (arr(1, 4, 4, 4), (1, 3, 5, 5), W2),
+        {},
+        ValueError,
+        ["grad_y has shape (1, 4, 4, 4)", "(1, 4, 3, 3)"],
+    ),
+    (
+        "identity_grad_x_shape",
+        convgrad.grad_x_as_conv_transpose,
+        (arr(1, 4, 3, 3), (1, 2, 5, 5), W2),
+        {},
+        ValueError,
+        ["w has 3 input channels per group but x has 2 channels"],
+    ),
+    (
+        "identity_grad_w_shape",
+        convgrad.grad_w_as_conv,
+        (arr(1, 4, 3, 3), X2, (4, 2, 3, 3)),
+        {},
+        ValueError,
+        ["w has 2 input channels per group but x has 3 channels"],
+    ),
+    (
+        "identity_grad_w_mixed",
+        convgrad.grad_w_as_conv,
+        (arr(1, 4, 3, 3, dtype=np.float32), X2, (4, 3, 3, 3)),
+        {},
+        TypeError,
+        ["grad_y is float32"],
+    ),
     # the same checks guard the other entry points
     ("shape_helper", convgrad.output_shape, ((1, 3, 5, 5), (4, 2, 3, 3)), {}, ValueError, ["2"]),
     (
