@@ -3,7 +3,7 @@
 The transposed convolution follows, as a view of the same convolution (Chapter 11).
 
 The loops of ``convgrad.reference`` turned into matrix products (Chapter 12). With
-im2col(x) the matrix of all windows, one product per kernel row k0 does the work:
+im2col(x) the matrix of all windows, one product per kernel row k0 does the work::
 
     y          = sum over k0 of W[k0] @ rows(x, k0)          (+ b)
     dL/dW[k0]  = grad_y @ rows(x, k0)^T
@@ -23,8 +23,8 @@ im2col, one product per block.
 Groups are a reshape: group g's filters see only group g's channels, so every
 product carries a group axis G (and a batch axis n) that numpy's matmul loops over.
 The work goes in blocks (a few samples, or a few output rows), small enough to stay in
-the CPU's cache. Shapes: x (N, C, *in_size), w (F, C_g, *kernel), y and grad_y
-(N, F, *out_size), with C = G * C_g, F = G * F_g.
+the CPU's cache. Shapes: x ``(N, C, *in_size)``, w ``(F, C_g, *kernel)``, y and grad_y
+``(N, F, *out_size)``, with C = G * C_g, F = G * F_g.
 """
 
 # ruff: noqa: B905  (every zip below pairs per-dimension tuples of one length)
@@ -47,7 +47,7 @@ __all__ = ["conv", "conv_backward", "conv_transpose", "conv_transpose_backward",
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """y = conv(x, w) + b for 1, 2 or 3 spatial dimensions (Chapter 11; vectorized in Ch. 12).
 
-    x (N, C, *spatial), w (F, C // groups, *kernel), b (F,) or None. stride, padding,
+    x ``(N, C, *spatial)``, w ``(F, C // groups, *kernel)``, b (F,) or None. stride, padding,
     dilation and input_dilation are an int or one int per spatial dimension; padding
     (non-negative) may be "valid", "same" or per-dimension (before, after) pairs.
     input_dilation inserts input_dilation - 1 zeros between neighbouring samples of x
@@ -159,7 +159,7 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, in
 def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
     """The transposed convolution, exactly PyTorch's conv_transpose1d/2d/3d (Chapter 11).
 
-    x (N, C_in, *spatial); w (C_in, C_out // groups, *kernel), the weight of the conv it
+    x ``(N, C_in, *spatial)``; w ``(C_in, C_out // groups, *kernel)``, the weight of the conv it
     transposes (that conv maps C_out channels to C_in); b (C_out,) or None. stride,
     padding (non-negative), output_padding and dilation are an int or one per spatial
     dimension, with output_padding < max(stride, dilation), and
@@ -225,10 +225,10 @@ def conv_transpose_backward(
     options = dict(stride=geo.stride, padding=geo.padding, dilation=geo.dilation, groups=geo.groups)
     grad_x_reach = conv(grad_y, w, **options)
     x_samples = (..., *(slice(0, n) for n in geo.in_size))
-    # conv(grad_y, w)'s upstream gradient is x, extended by zeros to that conv's output
+    # in conv(grad_y, w), x is the upstream gradient (extended by zeros to its output)
     x_reach = np.zeros_like(grad_x_reach)
     x_reach[x_samples] = x
-    grad_w = conv_backward(x_reach, grad_y, w, **options).w
+    grad_w = conv_backward(grad_y=x_reach, x=grad_y, w=w, **options).w
     grad_b = grad_y.sum(axis=(0, *range(2, grad_y.ndim)))
     return Gradients(x=np.ascontiguousarray(grad_x_reach[x_samples]), w=grad_w, b=grad_b)
 

@@ -213,8 +213,8 @@ def conv_geometry(
 ) -> ConvGeometry:
     """Check a convolution's shapes and arguments and return all of its sizes.
 
-    x_shape is (N, C, *spatial) with 1, 2 or 3 spatial dimensions, w_shape is
-    (F, C // groups, *kernel). Raises ValueError or TypeError naming the rule
+    x_shape is ``(N, C, *spatial)`` with 1, 2 or 3 spatial dimensions, w_shape is
+    ``(F, C // groups, *kernel)``. Raises ValueError or TypeError naming the rule
     broken. The output-size formula is derived in Chapters 8 and 9; input_dilation
     (zeros between samples, before the padding) in Chapters 8 and 11.
     """
@@ -297,7 +297,7 @@ def conv_geometry(
 
 
 def output_shape(x_shape, w_shape, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
-    """Shape (N, F, *out_size) of conv(x, w); see conv_geometry (Chapters 3 and 8)."""
+    """Shape ``(N, F, *out_size)`` of conv(x, w); see conv_geometry (Chapters 3 and 8)."""
     geometry = conv_geometry(
         x_shape,
         w_shape,
@@ -393,7 +393,7 @@ def _check_bias_and_grad_y(x, w, b, grad_y, geometry, channel_name: str):
 class TransposeGeometry:
     """Every size of one transposed convolution (PyTorch's conv_transpose), per dimension.
 
-    w is (C_in, C_out // groups, *kernel): the weight of the convolution it transposes,
+    w is ``(C_in, C_out // groups, *kernel)``: the weight of the convolution it transposes,
     which maps C_out channels to C_in. ``padding`` is one int per dimension, as in
     PyTorch. Chapter 11 derives the output size
 
@@ -447,8 +447,8 @@ def conv_transpose_geometry(
 ) -> TransposeGeometry:
     """Check a transposed convolution's shapes and arguments and return all of its sizes.
 
-    x_shape is (N, C_in, *spatial) with 1, 2 or 3 spatial dimensions, w_shape is
-    (C_in, C_out // groups, *kernel), as in PyTorch's conv_transpose1d/2d/3d. padding is
+    x_shape is ``(N, C_in, *spatial)`` with 1, 2 or 3 spatial dimensions, w_shape is
+    ``(C_in, C_out // groups, *kernel)``, as in PyTorch's conv_transpose1d/2d/3d. padding is
     an int or one non-negative int per dimension, and output_padding must be smaller than
     max(stride, dilation) in every dimension. Raises ValueError or TypeError naming the
     rule broken (Chapter 11).

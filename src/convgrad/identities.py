@@ -28,7 +28,7 @@ __all__ = ["grad_x_as_conv_transpose", "grad_w_as_conv"]
 def grad_x_as_conv_transpose(grad_y, x_shape, w, *, stride=1, padding=0, dilation=1, groups=1):
     """dL/dx of conv as a transposed convolution of grad_y with the same w (Chapter 11).
 
-    grad_y (N, F, *out_size) is dL/dy of ``conv(x, w, stride=..., ...)`` with x of shape
+    grad_y ``(N, F, *out_size)`` is dL/dy of ``conv(x, w, stride=..., ...)`` with x of shape
     x_shape; only x's shape is needed. For a symmetric padding p (an int or one per
     dimension) the result is exactly
 
@@ -67,14 +67,14 @@ def grad_x_as_conv_transpose(grad_y, x_shape, w, *, stride=1, padding=0, dilatio
 def grad_w_as_conv(grad_y, x, w_shape, *, stride=1, padding=0, dilation=1, groups=1):
     """dL/dw of conv as a convolution of x with grad_y (Chapters 4, 8 and 10).
 
-    grad_y (N, F, *out_size) is dL/dy of ``conv(x, w, stride=..., ...)`` with w of shape
-    w_shape (F, C // g, *K); only w's shape is needed. The sum over the batch and the
+    grad_y ``(N, F, *out_size)`` is dL/dy of ``conv(x, w, stride=..., ...)`` with w of shape
+    w_shape ``(F, C // g, *K)``; only w's shape is needed. The sum over the batch and the
     output positions, dL/dw[f, c, k] = sum_{n, i} grad_y[n, f, i] * xp[n, c', i*s + k*d]
     (c' the c-th channel of f's group), is a convolution in which
 
-    - x, regrouped to (C/g, g*N, *n), is the input: a group's channels become the batch,
+    - x, regrouped to ``(C/g, g*N, *n)``, is the input: a group's channels become the batch,
       and the group's N samples its channels;
-    - grad_y, batch and channel axes swapped to (F, N, *out_size), is the kernel;
+    - grad_y, batch and channel axes swapped to ``(F, N, *out_size)``, is the kernel;
     - the forward stride s becomes the dilation and the forward dilation d the stride,
       with the forward's padding and groups=g.
 

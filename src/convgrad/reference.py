@@ -211,7 +211,7 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
 
     yp[n, g*O_g + o, j*s + k*d] += x[n, g*I_g + c, j] * w[g*I_g + c, o, k], then
     y = yp[padding : padding + out_size] + b: PyTorch's padding crops the full output.
-    w is (C_in, C_out // groups, *kernel), I_g = C_in // groups, O_g = C_out // groups.
+    w is ``(C_in, C_out // groups, *kernel)``, I_g = C_in // groups, O_g = C_out // groups.
     """
     x, w, b, _, geo = check_transpose_call(
         x,
