@@ -81,6 +81,14 @@ def test_unread_counts_trailing_rows_past_the_last_window():
     assert geometry.unread == (1, 2, 0)
 
 
+def test_unread_never_exceeds_the_input():
+    # one sample, 3 zeros before it, stride 5: the only window reads padding zeros only
+    geometry = convgrad.conv_geometry((1, 1, 1), (1, 1, 1), stride=5, padding=((3, 0),))
+    assert geometry.out_size == (1,)
+    assert geometry.unread == (1,)
+    assert geometry.never_read() == ((0,),)
+
+
 def test_asymmetric_padding_pairs_match_explicit_zeros(rng):
     x, w = rng.standard_normal((1, 2, 6, 5)), rng.standard_normal((3, 2, 2, 3))
     padded = convgrad.conv(x, w, padding=((0, 1), (2, 1)))

@@ -156,6 +156,28 @@ def test_is_a_view_of_conv_with_input_dilation(x_shape, w_shape, options, rng):
 
 
 @pytest.mark.parametrize(
+    "x_shape, w_shape, options",
+    [
+        ((2, 16, 16, 16), (16, 8, 4, 4), dict(stride=2, padding=1)),  # a decoder's upsampling
+        ((1, 8, 15, 17), (8, 3, 3, 5), dict(stride=(2, 3), padding=(1, 2), output_padding=1)),
+        ((1, 12, 20, 20), (12, 1, 3, 3), dict(padding=4, dilation=2, groups=12)),  # a crop
+        ((2, 4, 6, 5, 7), (4, 3, 3, 2, 3), dict(stride=(1, 2, 3), output_padding=(0, 1, 2))),
+        ((3, 6, 40), (6, 2, 5), dict(stride=2, dilation=3, output_padding=2, groups=2)),
+    ],
+)
+def test_matches_torch_larger_shapes(x_shape, w_shape, options, torch_conv_transpose, rng):
+    # sizes a reader would use, beyond what the hypothesis search explores
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    b = rng.standard_normal(w_shape[1] * options.get("groups", 1))
+    y = convgrad.conv_transpose(x, w, b, **options)
+    grad_y = rng.standard_normal(y.shape)
+    grads = convgrad.conv_transpose_backward(grad_y, x, w, **options)
+    expected = torch_conv_transpose(x, w, b, grad_y, **options)
+    for ours, theirs in zip((y, *grads), expected, strict=True):
+        assert relative_error(ours, theirs) <= 1e-10
+
+
+@pytest.mark.parametrize(
     "options",
     [dict(stride=2, padding=1), dict(stride=3, output_padding=2), dict(groups=2, dilation=2)],
 )

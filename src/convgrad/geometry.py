@@ -96,7 +96,8 @@ class ConvGeometry:
         """Per dimension, every index of x that no window reads (Chapter 8).
 
         Besides the trailing ``unread`` rows, a stride larger than the dilated kernel
-        skips rows between windows, and a dilation skips rows inside them.
+        skips rows between windows, and a dilation skips rows inside them; with an
+        input_dilation, only the windows' taps that land on x's own samples read them.
         """
         result = []
         for n, k, s, (before, _), d, out, e in zip(

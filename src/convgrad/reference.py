@@ -114,7 +114,8 @@ def grad_b(grad_y, x=None, w=None, *, stride=1, padding=0, dilation=1, groups=1,
 def grad_x_scatter(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """Scatter form (Chapter 5): every output sends grad_y * w back to each input it read.
 
-    dL/dxp[n, g*C_g + c, i*s + k*d] += grad_y[n, f, i] * w[f, c, k], then crop the padding.
+    dL/dxp[n, g*C_g + c, i*s + k*d] += grad_y[n, f, i] * w[f, c, k], then crop the padding
+    (and keep x's own samples only, when zeros were inserted between them).
     """
     x, w, _, grad_y, geo = check_call(
         x,
