@@ -50,7 +50,7 @@ def dilated_configs(draw):
     return x_shape, w_shape, options, draw(st.integers(0, 2**32 - 1))
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
 @given(config=dilated_configs())
 def test_input_dilation_matches_loops_and_written_out_zeros(config):
     x_shape, w_shape, options, seed = config

@@ -94,7 +94,7 @@ def test_matches_torch_float32(config, torch_conv_transpose):
     _compare_with_torch(config, np.float32, 2e-5, torch_conv_transpose)
 
 
-@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@settings(max_examples=75, deadline=None, derandomize=True, database=None)
 @given(config=transpose_configs(max_size=3))
 def test_matches_loops(config):
     rng, x, w, b = _arrays(config)
