@@ -47,3 +47,19 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 });
+
+// Every chapter runs outside the book too: the download menu offers the bundle of all
+// chapters with the convgrad wheel (written to the site's root by scripts/site_extras.py).
+document.addEventListener("DOMContentLoaded", () => {
+  const menu = document.querySelector(".dropdown-download-buttons .dropdown-menu");
+  if (!menu) return;
+  const root = document.documentElement.dataset.content_root || "";
+  const item = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = `${root}convgrad-book.zip`;
+  link.className = "btn btn-sm dropdown-item cg-bundle-link";
+  link.title = "All chapters with the convgrad package, ready to run";
+  link.textContent = "all chapters (.zip)";
+  item.appendChild(link);
+  menu.appendChild(item);
+});

@@ -1,6 +1,7 @@
 """The built site (_build/html, made by `make book`) is small and self-contained (issue 3)."""
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
@@ -160,3 +161,79 @@ def test_front_end_packages_are_pinned_and_come_from_npm():
         name: packages[f"node_modules/{name}"]["version"] for name in manifest["dependencies"]
     }
     assert locked == manifest["dependencies"]
+
+
+class Images(HTMLParser):
+    """Every <img> of a page with its alt text, and every figure caption's text."""
+
+    def __init__(self):
+        super().__init__()
+        self.images, self.captions, self._in_caption = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append((attrs.get("src", ""), (attrs.get("alt") or "").strip()))
+        elif tag == "figcaption":
+            self._in_caption = True
+            self.captions.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "figcaption":
+            self._in_caption = False
+
+    def handle_data(self, data):
+        if self._in_caption:
+            self.captions[-1] += data
+
+
+def looks_like_a_path(alt):
+    image_file = alt.lower().endswith((".svg", ".png", ".jpg", ".jpeg", ".gif"))
+    return image_file or (" " not in alt and "/" in alt)
+
+
+def test_every_image_has_an_alt_text_that_says_what_it_shows():
+    bad, images = {}, 0
+    for page in built_pages():
+        parser = Images()
+        parser.feed(page.read_text(encoding="utf-8"))
+        images += len(parser.images)
+        for src, alt in parser.images:
+            if "_static" in src:
+                continue  # the theme's logo, not a figure of the book
+            if not alt or looks_like_a_path(alt) or len(alt.split()) < 4:
+                bad.setdefault(page_id(page), []).append(f"{src}: alt={alt!r}")
+    assert images, "no images at all: did the chapters' figures go missing?"
+    assert not bad, f"images whose alt text is empty, a path or too short: {bad}"
+
+
+def test_every_chapter_figure_has_a_caption():
+    for page in sorted((SITE / "notebooks").glob("*.html")):
+        parser = Images()
+        parser.feed(page.read_text(encoding="utf-8"))
+        figures = [src for src, _ in parser.images if "_images/" in src]
+        captions = [text.strip() for text in parser.captions if text.strip()]
+        assert len(captions) >= len(figures), f"{page_id(page)}: a figure without a caption"
+
+
+def test_the_root_serves_the_icon_the_wheel_and_the_bundle():
+    built_pages()
+    assert (SITE / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00", "not an .ico file"
+    assert list(SITE.glob("convgrad-*-py3-none-any.whl")), "no wheel at the site's root"
+    bundle = SITE / "convgrad-book.zip"
+    assert bundle.is_file() and bundle.stat().st_size < 1024 * 1024
+
+
+def test_links_to_the_bundle_resolve():
+    linked = 0
+    for page in built_pages():
+        for href in re.findall(r'href="([^"]*convgrad-book\.zip)"', page.read_text()):
+            linked += 1
+            assert (page.parent / href).resolve() == (SITE / "convgrad-book.zip").resolve()
+    assert linked, "no page links the bundle (the introduction should)"
+
+
+def test_whole_site_is_under_30_mb():
+    built_pages()
+    total = sum(f.stat().st_size for f in SITE.rglob("*") if f.is_file())
+    assert total < 30 * 1024 * 1024, f"the site is {total / 2**20:.1f} MiB"

@@ -250,6 +250,35 @@ def test_widgets_page_has_every_widget(widgets_visit):
     assert {"SlidingWindow", "WeightGradient", "InputGradient"} <= set(kinds)
 
 
+def test_every_widget_and_control_has_an_accessible_name(widgets_visit):
+    unnamed = widgets_visit.page.locator(".cg-widget").evaluate_all(
+        """roots => roots.flatMap(root => {
+             const name = el => (el.getAttribute('aria-label') || el.textContent || '').trim();
+             const bad = [];
+             if (root.getAttribute('role') !== 'group' || !root.getAttribute('aria-label'))
+               bad.push(`${root.dataset.widget} root`);
+             root.querySelectorAll('input, button, select').forEach(control => {
+               if (!name(control)) bad.push(`${root.dataset.widget} ${control.tagName}`);
+             });
+             return bad;
+           })"""
+    )
+    assert not unnamed, f"widget parts a screen reader cannot name: {unnamed}"
+
+
+def test_download_menu_offers_the_bundle(browser, site_url):
+    visit = Visit(browser, f"{site_url}/notebooks/04_filter_gradient.html")
+    try:
+        link = visit.page.locator(".dropdown-download-buttons .cg-bundle-link")
+        assert link.count() == 1, "no 'all chapters (.zip)' entry in the download menu"
+        href = link.evaluate("a => a.href")
+        assert href == f"{site_url}/convgrad-book.zip"
+        response = visit.page.request.get(href)
+        assert response.ok and response.body()[:2] == b"PK", "the bundle is not a zip"
+    finally:
+        visit.close()
+
+
 @pytest.mark.parametrize("n", WIDGETS)
 def test_widget_slider_moves_the_drawing(widgets_visit, n):
     root = widgets_visit.page.locator(".cg-widget").nth(n)

@@ -20,6 +20,11 @@ function htmlEl(tag, attrs, parent, text) {
   return node;
 }
 
+// A widget's root: a named group, so a screen reader announces what the figure is.
+function widgetRoot(el, kind, label) {
+  return htmlEl("div", { class: "cg-widget", "data-widget": kind, role: "group", "aria-label": label }, el);
+}
+
 // Same rule as convgrad.widgets._common.number: 4 significant digits, true minus sign.
 function fmt(value) {
   if (Math.abs(value) < 1e-12) return "0"; // round-off residue of a sum that is zero

@@ -6,7 +6,8 @@ function render({ model, el }) {
   const frames = model.get("frames");
   const cols = inputs.x[0].length;
 
-  const root = htmlEl("div", { class: "cg-widget", "data-widget": "InputGradient" }, el);
+  const root = widgetRoot(el, "InputGradient",
+    "Input gradient: pick an input pixel to see the outputs that read it (scatter) and the rotated kernel over the padded dL/dY (gather)");
   root.dataset.inputs = JSON.stringify(inputs);
   const pixel = syncedIndex(model, "pixel", frames.length, () => draw());
   const top = htmlEl("div", { class: "cg-row" }, root);

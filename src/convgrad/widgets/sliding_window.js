@@ -5,7 +5,8 @@ function render({ model, el }) {
   const frames = model.get("frames");
   const outCols = inputs.out_size[1];
 
-  const root = htmlEl("div", { class: "cg-widget", "data-widget": "SlidingWindow" }, el);
+  const root = widgetRoot(el, "SlidingWindow",
+    "Sliding window: the kernel over the padded input, one output position at a time");
   root.dataset.inputs = JSON.stringify(inputs);
   const row = htmlEl("div", { class: "cg-row" }, root);
   const inputGrid = drawPaddedInput(row, inputs);

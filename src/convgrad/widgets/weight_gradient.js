@@ -6,7 +6,8 @@ function render({ model, el }) {
   const frames = model.get("frames");
   const kw = inputs.w[0].length;
 
-  const root = htmlEl("div", { class: "cg-widget", "data-widget": "WeightGradient" }, el);
+  const root = widgetRoot(el, "WeightGradient",
+    "Weight gradient: pick a kernel weight to see the inputs it multiplied and the dL/dY entries they pair with");
   root.dataset.inputs = JSON.stringify(inputs);
   const row = htmlEl("div", { class: "cg-row" }, root);
   const weight = syncedIndex(model, "weight", frames.length, () => draw());
