@@ -1,4 +1,4 @@
-"""Chapters 1-5: their structure, and proof that their checks fail when convgrad is wrong.
+"""The chapters: their structure, and proof that their checks fail when convgrad is wrong.
 
 The book's build executes every chapter; these tests check what a build cannot see
 (the template of BOOK.md, clean committed notebooks, links and citations that exist)
@@ -38,6 +38,7 @@ CHAPTERS = {
     "03_convolution_gate": ("Q1", "Q2"),
     "04_filter_gradient": ("Q1", "Q2"),
     "05_input_gradient": ("Q2",),
+    "07_bias_batch": ("Q3", "Q5"),
     "10_dilation_groups": (),
 }
 
@@ -427,6 +428,10 @@ convgrad.conv_backward = _wrong_backward
 BREAK_GRAD_X = BREAK_GRAD_W.replace(
     "x=right.x, w=right.w[..., ::-1, ::-1].copy()", "x=right.x[..., ::-1, ::-1].copy(), w=right.w"
 )
+# the bias gradient of the first sample only: right whenever the batch has one sample
+BREAK_GRAD_B = BREAK_GRAD_W.replace(
+    "w=right.w[..., ::-1, ::-1].copy(), b=right.b", "w=right.w, b=grad_y[0].sum(axis=(1, 2))"
+)
 
 
 @pytest.mark.parametrize(
@@ -435,11 +440,12 @@ BREAK_GRAD_X = BREAK_GRAD_W.replace(
         ("03_convolution_gate", BREAK_FORWARD),
         ("04_filter_gradient", BREAK_GRAD_W),
         ("05_input_gradient", BREAK_GRAD_X),
+        ("07_bias_batch", BREAK_GRAD_B),
         ("10_dilation_groups", BREAK_GRAD_W_DILATION),
     ],
 )
 def test_chapter_stops_when_convgrad_is_wrong(name, prelude):
-    assert BREAK_GRAD_X != BREAK_GRAD_W
+    assert BREAK_GRAD_W not in (BREAK_GRAD_X, BREAK_GRAD_B)
     with pytest.raises(CellExecutionError) as failure:
         execute(name, prelude)
     assert failure.value.ename == "AssertionError"
