@@ -1,4 +1,4 @@
-"""Chapters 1-5: their structure, and proof that their checks fail when convgrad is wrong.
+"""Chapters 1-6: their structure, and proof that their checks fail when convgrad is wrong.
 
 The book's build executes every chapter; these tests check what a build cannot see
 (the template of BOOK.md, clean committed notebooks, links and citations that exist)
@@ -38,6 +38,7 @@ CHAPTERS = {
     "03_convolution_gate": ("Q1", "Q2"),
     "04_filter_gradient": ("Q1", "Q2"),
     "05_input_gradient": ("Q2",),
+    "06_channels_filters": ("Q3", "Q4"),
 }
 
 
@@ -71,7 +72,7 @@ def has_assert(source: str) -> bool:
 
 
 def test_chapter_files_are_numbered_in_reading_order():
-    found = sorted(path.stem for path in NOTEBOOKS.glob("0[1-5]_*.ipynb"))
+    found = sorted(path.stem for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     assert found == sorted(CHAPTERS)
 
 
@@ -158,7 +159,8 @@ def test_boxed_result_is_rendered_from_the_checked_object(name):
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_a_picture_or_widget(name):
     code = "\n".join(c.source for c in load(name).cells if c.cell_type == "code")
-    assert re.search(r"plt\.subplots|SlidingWindow\(|WeightGradient\(|InputGradient\(", code)
+    widgets = r"SlidingWindow\(|WeightGradient\(|InputGradient\(|ChannelGradient\("
+    assert re.search(rf"plt\.subplots|{widgets}", code)
 
 
 def test_numeric_checks_use_the_verdict_helper():
@@ -203,8 +205,10 @@ def test_questions_page_lists_q1_to_q5_with_answers():
     assert [p.split("\n", 1)[0][:5] for p in parts] == ["## Q1", "## Q2", "## Q3", "## Q4", "## Q5"]
     for part in parts[:2]:
         assert len(re.findall(r"\{ref\}`", part)) >= 4, "Q1/Q2 link to their answers"
-    for part in parts[2:]:
-        assert "still to come" in part
+    q3, q4 = parts[2], parts[3]
+    assert "{ref}`ch-channels-q3`" in q3 and "{ref}`ch-channels-swap`" in q3
+    assert len(re.findall(r"\{ref\}`", q4)) >= 3 and "still to come" not in q4
+    assert "still to come" in parts[4]
     assert "G1 = V1 W1 + V2 W2 + V4 W3 + V5 W4" in parts[0]  # the reader's own words
 
 
@@ -411,6 +415,10 @@ convgrad.conv_backward = _wrong_backward
 BREAK_GRAD_X = BREAK_GRAD_W.replace(
     "x=right.x, w=right.w[..., ::-1, ::-1].copy()", "x=right.x[..., ::-1, ::-1].copy(), w=right.w"
 )
+# the channel axes not swapped back: each input channel gets another channel's gradient
+BREAK_CHANNELS = BREAK_GRAD_W.replace(
+    "x=right.x, w=right.w[..., ::-1, ::-1].copy()", "x=right.x[:, ::-1].copy(), w=right.w"
+)
 
 
 @pytest.mark.parametrize(
@@ -419,10 +427,11 @@ BREAK_GRAD_X = BREAK_GRAD_W.replace(
         ("03_convolution_gate", BREAK_FORWARD),
         ("04_filter_gradient", BREAK_GRAD_W),
         ("05_input_gradient", BREAK_GRAD_X),
+        ("06_channels_filters", BREAK_CHANNELS),
     ],
 )
 def test_chapter_stops_when_convgrad_is_wrong(name, prelude):
-    assert BREAK_GRAD_X != BREAK_GRAD_W
+    assert len({BREAK_GRAD_X, BREAK_GRAD_W, BREAK_CHANNELS}) == 3
     with pytest.raises(CellExecutionError) as failure:
         execute(name, prelude)
     assert failure.value.ename == "AssertionError"
