@@ -2,9 +2,9 @@
 // filter) becomes row c of the backward kernel, every slice rotated; each filter's full
 // correlation with its zero-padded delta adds one map, and the maps sum to dL/dX[c].
 
-const SLICE_CELL = 22;
+const SLICE_CELL = 26;
 const SLICE_GAP = 10;
-const HEAD = 16;
+const HEAD = 22;
 
 // A grid of kernel slices: blocks[r][s] is a K_h x K_w array. Rows and columns are named
 // (e.g. "f" and "c"); one row or one column can be framed as the selection.
@@ -17,15 +17,15 @@ function drawBlocks(parent, caption, blocks, rowName, colName, label) {
   const blockH = kh * SLICE_CELL;
   const figure = htmlEl("figure", { class: "cg-grid cg-blocks" }, parent);
   htmlEl("figcaption", {}, figure, caption);
-  const width = HEAD + 6 + cols * (blockW + SLICE_GAP);
-  const height = HEAD + 4 + rows * (blockH + SLICE_GAP);
+  const width = HEAD + 8 + cols * (blockW + SLICE_GAP);
+  const height = HEAD + 6 + rows * (blockH + SLICE_GAP);
   const svg = svgEl("svg", {
     viewBox: `0 0 ${width} ${height}`, width: String(width), role: "img", "aria-label": label,
   }, figure);
-  const x0 = (s) => HEAD + 4 + s * (blockW + SLICE_GAP);
-  const y0 = (r) => HEAD + 2 + r * (blockH + SLICE_GAP);
+  const x0 = (s) => HEAD + 6 + s * (blockW + SLICE_GAP);
+  const y0 = (r) => HEAD + 4 + r * (blockH + SLICE_GAP);
   for (let s = 0; s < cols; s++) {
-    svgEl("text", { class: "cg-head", x: x0(s) + blockW / 2, y: HEAD - 4 }, svg).textContent = `${colName}=${s}`;
+    svgEl("text", { class: "cg-head", x: x0(s) + blockW / 2, y: HEAD / 2 - 2 }, svg).textContent = `${colName}=${s}`;
   }
   for (let r = 0; r < rows; r++) {
     const head = svgEl("text", { class: "cg-head", x: HEAD / 2, y: y0(r) + blockH / 2 }, svg);
