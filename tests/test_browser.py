@@ -245,9 +245,9 @@ def check_channel_numbers(root):
     slices are column c of W and row c of the backward kernel (the channel axes swap)."""
     inputs = json.loads(root.get_attribute("data-inputs"))
     c = int(root.get_attribute("data-position"))
-    x = np.array(inputs["x"])[None]
-    w = np.array(inputs["w"])
-    delta = np.array(inputs["delta"])[None]
+    x = np.array(inputs["x"], dtype=float)[None]
+    w = np.array(inputs["w"], dtype=float)
+    delta = np.array(inputs["delta"], dtype=float)[None]
     filters, _, kh, kw = w.shape
     grad_x = convgrad.conv_backward(delta, x, w).x[0, c]
     close = dict(rel=1e-3, abs=1e-9)  # the widget shows 4 significant digits

@@ -64,6 +64,13 @@ function drawBlocks(parent, caption, blocks, rowName, colName, label) {
   };
 }
 
+// Draw a grid smaller than drawGrid's cells (its viewBox scales the numbers with it).
+function shrink(grid, factor) {
+  const width = Number(grid.svg.getAttribute("width"));
+  grid.svg.setAttribute("width", String(Math.round(width * factor)));
+  return grid;
+}
+
 function render({ model, el }) {
   const inputs = model.get("inputs");
   const frames = model.get("frames");
@@ -92,7 +99,7 @@ function render({ model, el }) {
   const swap = htmlEl("p", { class: "cg-note cg-swap", "aria-live": "polite" }, root);
 
   const perFilter = htmlEl("div", { class: "cg-filters" }, root);
-  const sumRow = htmlEl("div", { class: "cg-row" }, root);
+  const sumRow = htmlEl("div", { class: "cg-row cg-filter" }, root);
   const equation = htmlEl("div", { class: "cg-equation" }, root);
   const steps = stepper(root, channels, "input channel", channel.set);
   htmlEl("p", { class: "cg-note" }, root,
@@ -115,13 +122,15 @@ function render({ model, el }) {
     perFilter.replaceChildren();
     frame.partials.forEach((partial, f) => {
       const row = htmlEl("div", { class: "cg-row cg-filter", "data-filter": String(f) }, perFilter);
-      const rotated = drawGrid(row, `rot180 W[${f},${c}]`, inputs.w_back[c][f], { kind: () => "cg-read" });
+      const rotated = shrink(drawGrid(row, `rot180 W[${f},${c}]`, inputs.w_back[c][f], {
+        kind: () => "cg-read",
+      }), 0.75);
       rotated.figure.dataset.role = "rotated";
       htmlEl("span", { class: "cg-op", "aria-hidden": "true" }, row, "\u22c6");
       const padded = inputs.delta_padded[f];
-      drawGrid(row, `\u03b4[${f}], zero-padded`, padded, { kind: isRing(padded) });
+      shrink(drawGrid(row, `\u03b4[${f}], zero-padded`, padded, { kind: isRing(padded) }), 0.75);
       htmlEl("span", { class: "cg-op", "aria-hidden": "true" }, row, "=");
-      const share = drawGrid(row, `filter ${f}'s share`, partial);
+      const share = shrink(drawGrid(row, `filter ${f}'s share`, partial), 0.75);
       share.figure.dataset.role = "partial";
     });
     sumRow.replaceChildren();
