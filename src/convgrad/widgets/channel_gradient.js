@@ -126,7 +126,7 @@ function render({ model, el }) {
         kind: () => "cg-read",
       }), 0.75);
       rotated.figure.dataset.role = "rotated";
-      htmlEl("span", { class: "cg-op", "aria-hidden": "true" }, row, "\u22c6");
+      htmlEl("span", { class: "cg-op cg-op-words" }, row, "slides over");
       const padded = inputs.delta_padded[f];
       shrink(drawGrid(row, `\u03b4[${f}], zero-padded`, padded, { kind: isRing(padded) }), 0.75);
       htmlEl("span", { class: "cg-op", "aria-hidden": "true" }, row, "=");
