@@ -124,13 +124,13 @@ function render({ model, el }) {
       const row = htmlEl("div", { class: "cg-row cg-filter", "data-filter": String(f) }, perFilter);
       const rotated = shrink(drawGrid(row, `rot180 W[${f},${c}]`, inputs.w_back[c][f], {
         kind: () => "cg-read",
-      }), 0.75);
+      }), 0.7);
       rotated.figure.dataset.role = "rotated";
       htmlEl("span", { class: "cg-op cg-op-words" }, row, "slides over");
       const padded = inputs.delta_padded[f];
-      shrink(drawGrid(row, `\u03b4[${f}], zero-padded`, padded, { kind: isRing(padded) }), 0.75);
+      shrink(drawGrid(row, `\u03b4[${f}], zero-padded`, padded, { kind: isRing(padded) }), 0.7);
       htmlEl("span", { class: "cg-op", "aria-hidden": "true" }, row, "=");
-      const share = shrink(drawGrid(row, `filter ${f}'s share`, partial), 0.75);
+      const share = shrink(drawGrid(row, `filter ${f}'s share`, partial), 0.7);
       share.figure.dataset.role = "partial";
     });
     sumRow.replaceChildren();
