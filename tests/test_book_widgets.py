@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from convgrad import reference
-from convgrad.widgets import InputGradient, SlidingWindow, WeightGradient
+from convgrad.widgets import ChannelGradient, InputGradient, SlidingWindow, WeightGradient
 
 GEOMETRIES = [
     dict(),
@@ -84,6 +84,46 @@ def test_input_gradient_scatter_and_gather_agree_with_the_reference(geometry):
         assert gather == pytest.approx(frame["value"], abs=1e-12)
 
 
+VOLUMES = [  # (C, H, W), (F, C, K_h, K_w): more filters than channels, fewer, as many
+    ((3, 4, 4), (2, 3, 2, 2)),
+    ((2, 5, 4), (4, 2, 3, 2)),
+    ((3, 4, 5), (3, 3, 1, 3)),
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape", VOLUMES, ids=str)
+def test_channel_gradient_sums_the_filters_to_dl_dx(x_shape, w_shape):
+    rng = np.random.default_rng(3)
+    x = rng.integers(-3, 4, size=x_shape).astype(float)
+    w = rng.integers(-2, 3, size=w_shape).astype(float)
+    y_shape = reference.conv(x[None], w).shape[1:]
+    delta = rng.integers(-2, 3, size=y_shape).astype(float)
+    grad_x = reference.grad_x_gather(delta[None], x[None], w)[0]
+    widget = ChannelGradient(x, w, delta)
+    filters, channels, kh, kw = w_shape
+    assert len(widget.frames) == channels
+    w_back = np.array(widget.inputs["w_back"])
+    assert w_back.shape == (channels, filters, kh, kw)  # the channel axes swapped
+    for c, f, k, l in np.ndindex(*w_back.shape):
+        assert w_back[c, f, k, l] == w[f, c, kh - 1 - k, kw - 1 - l]
+    padded = np.array(widget.inputs["delta_padded"])
+    inside = padded[:, kh - 1 : kh - 1 + y_shape[1], kw - 1 : kw - 1 + y_shape[2]]
+    np.testing.assert_array_equal(inside, delta)  # delta, with K - 1 zeros around it
+    assert np.count_nonzero(padded) == np.count_nonzero(delta)
+    np.testing.assert_allclose(np.array(widget.inputs["grad_x"]), grad_x, atol=1e-12)
+    for c in range(channels):
+        frame = widget.frame(c)
+        assert frame == widget.frames[c]
+        partials = np.array(frame["partials"])
+        assert partials.shape == (filters, *x_shape[1:])
+        for f in range(filters):
+            # filter f's share, by the one-channel loop reference on padded delta[f]
+            share = reference.conv(padded[f][None, None], w_back[c, f][None, None])[0, 0]
+            np.testing.assert_allclose(partials[f], share, atol=1e-12)
+        np.testing.assert_allclose(partials.sum(axis=0), grad_x[c], atol=1e-12)
+        assert f"\u2202L/\u2202X[{c}]" in frame["equation"]
+
+
 def test_equations_write_out_the_numbers():
     x = np.array([[1.0, -2.0], [3.0, 4.0]])
     w = np.array([[2.0]])
@@ -99,3 +139,12 @@ def test_bad_inputs_are_refused_with_the_shapes():
         WeightGradient(x, w, np.zeros((2, 2)))
     with pytest.raises(ValueError, match="outside"):
         InputGradient(x, w, np.zeros((3, 3)), pixel=16)
+    x3, w4 = np.zeros((3, 4, 4)), np.zeros((2, 3, 2, 2))
+    with pytest.raises(ValueError, match=r"depth 2 must equal the input's channels"):
+        ChannelGradient(x3, np.zeros((2, 2, 2, 2)), np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match=r"delta = dL/dY has shape \(3, 3, 3\).*\(2, 3, 3\)"):
+        ChannelGradient(x3, w4, np.zeros((3, 3, 3)))
+    with pytest.raises(ValueError, match=r"\(C, H, W\)"):
+        ChannelGradient(np.zeros((4, 4)), w4, np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match="outside"):
+        ChannelGradient(x3, w4, np.zeros((2, 3, 3)), channel=3)

@@ -228,8 +228,53 @@ def snapshot(root):
     )
 
 
+def shown_grid(figure):
+    """The numbers a widget's grid shows, as an array (the corner tags left out)."""
+    cells = figure.locator("g.cg-cell").evaluate_all(
+        "cells => cells.map(g => [+g.dataset.row, +g.dataset.col, g.querySelector('text')"
+        ".textContent])"
+    )
+    values = np.zeros((max(r for r, _, _ in cells) + 1, max(c for _, c, _ in cells) + 1))
+    for r, c, text in cells:
+        values[r, c] = as_float(text)
+    return values
+
+
+def check_channel_numbers(root):
+    """ChannelGradient: every map it draws for channel c is convgrad's, and the framed
+    slices are column c of W and row c of the backward kernel (the channel axes swap)."""
+    inputs = json.loads(root.get_attribute("data-inputs"))
+    c = int(root.get_attribute("data-position"))
+    x = np.array(inputs["x"], dtype=float)[None]
+    w = np.array(inputs["w"], dtype=float)
+    delta = np.array(inputs["delta"], dtype=float)[None]
+    filters, _, kh, kw = w.shape
+    grad_x = convgrad.conv_backward(delta, x, w).x[0, c]
+    close = dict(rel=1e-3, abs=1e-9)  # the widget shows 4 significant digits
+    assert shown_grid(root.locator('figure[data-role="sum"]')) == pytest.approx(grad_x, **close)
+    rotated = root.locator('figure[data-role="rotated"]')
+    partials = root.locator('figure[data-role="partial"]')
+    assert rotated.count() == partials.count() == filters
+    ring = ((kh - 1, kh - 1), (kw - 1, kw - 1))
+    for f in range(filters):
+        kernel = w[f, c, ::-1, ::-1]
+        assert shown_grid(rotated.nth(f)) == pytest.approx(kernel, **close)
+        share = convgrad.conv(np.pad(delta[0, f], ring)[None, None], kernel[None, None])
+        assert shown_grid(partials.nth(f)) == pytest.approx(share[0, 0], **close)
+    chosen = root.locator(".cg-blocks").evaluate_all(
+        "figs => figs.map(fig => Array.from(fig.querySelectorAll('.cg-block.cg-chosen'))"
+        ".map(b => [+b.dataset.row, +b.dataset.col]))"
+    )
+    assert sorted(chosen[0]) == [[f, c] for f in range(filters)], "column c of W framed"
+    assert sorted(chosen[1]) == [[c, f] for f in range(filters)], "row c of W_back framed"
+    assert f"\u2202L/\u2202X[{c}]" in root.locator(".cg-equation").inner_text()
+    return c
+
+
 def check_numbers(root):
     kind = root.get_attribute("data-widget")
+    if kind == "ChannelGradient":
+        return check_channel_numbers(root)
     inputs = json.loads(root.get_attribute("data-inputs"))
     index = int(root.get_attribute("data-position"))
     expected = expected_value(kind, inputs, index)
@@ -247,7 +292,7 @@ def test_widgets_page_has_every_widget(widgets_visit):
         "roots => roots.map(r => r.dataset.widget)"
     )
     assert len(kinds) == widget_count()
-    assert {"SlidingWindow", "WeightGradient", "InputGradient"} <= set(kinds)
+    assert {"SlidingWindow", "WeightGradient", "InputGradient", "ChannelGradient"} <= set(kinds)
 
 
 def test_every_widget_and_control_has_an_accessible_name(widgets_visit):

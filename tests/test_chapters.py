@@ -38,6 +38,7 @@ CHAPTERS = {
     "03_convolution_gate": ("Q1", "Q2"),
     "04_filter_gradient": ("Q1", "Q2"),
     "05_input_gradient": ("Q2",),
+    "06_channels_filters": ("Q3", "Q4"),
     "07_bias_batch": ("Q3", "Q5"),
     "10_dilation_groups": (),
 }
@@ -161,7 +162,8 @@ def test_boxed_result_is_rendered_from_the_checked_object(name):
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_a_picture_or_widget(name):
     code = "\n".join(c.source for c in load(name).cells if c.cell_type == "code")
-    assert re.search(r"plt\.subplots|SlidingWindow\(|WeightGradient\(|InputGradient\(", code)
+    widgets = r"SlidingWindow\(|WeightGradient\(|InputGradient\(|ChannelGradient\("
+    assert re.search(rf"plt\.subplots|{widgets}", code)
 
 
 def test_numeric_checks_use_the_verdict_helper():
@@ -206,8 +208,10 @@ def test_questions_page_lists_q1_to_q5_with_answers():
     assert [p.split("\n", 1)[0][:5] for p in parts] == ["## Q1", "## Q2", "## Q3", "## Q4", "## Q5"]
     for part in parts[:2]:
         assert len(re.findall(r"\{ref\}`", part)) >= 4, "Q1/Q2 link to their answers"
-    for part in parts[2:]:
-        assert "still to come" in part
+    q3, q4 = parts[2], parts[3]
+    assert "{ref}`ch-channels-q3`" in q3 and "{ref}`ch-channels-swap`" in q3
+    assert len(re.findall(r"\{ref\}`", q4)) >= 3 and "still to come" not in q4
+    assert "still to come" in parts[4]
     assert "G1 = V1 W1 + V2 W2 + V4 W3 + V5 W4" in parts[0]  # the reader's own words
 
 
@@ -432,6 +436,10 @@ BREAK_GRAD_X = BREAK_GRAD_W.replace(
 BREAK_GRAD_B = BREAK_GRAD_W.replace(
     "w=right.w[..., ::-1, ::-1].copy(), b=right.b", "w=right.w, b=grad_y[0].sum(axis=(1, 2))"
 )
+# the channel axes not swapped back: each input channel gets another channel's gradient
+BREAK_CHANNELS = BREAK_GRAD_W.replace(
+    "x=right.x, w=right.w[..., ::-1, ::-1].copy()", "x=right.x[:, ::-1].copy(), w=right.w"
+)
 
 
 @pytest.mark.parametrize(
@@ -440,12 +448,13 @@ BREAK_GRAD_B = BREAK_GRAD_W.replace(
         ("03_convolution_gate", BREAK_FORWARD),
         ("04_filter_gradient", BREAK_GRAD_W),
         ("05_input_gradient", BREAK_GRAD_X),
+        ("06_channels_filters", BREAK_CHANNELS),
         ("07_bias_batch", BREAK_GRAD_B),
         ("10_dilation_groups", BREAK_GRAD_W_DILATION),
     ],
 )
 def test_chapter_stops_when_convgrad_is_wrong(name, prelude):
-    assert BREAK_GRAD_W not in (BREAK_GRAD_X, BREAK_GRAD_B)
+    assert len({BREAK_GRAD_X, BREAK_GRAD_W, BREAK_GRAD_B, BREAK_CHANNELS}) == 4
     with pytest.raises(CellExecutionError) as failure:
         execute(name, prelude)
     assert failure.value.ename == "AssertionError"

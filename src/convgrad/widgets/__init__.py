@@ -5,8 +5,9 @@ lists; one small ES module per widget draws it in SVG and reacts to the reader.
 The figures therefore work in the static HTML book as well as in JupyterLab.
 """
 
+from .channel_gradient import ChannelGradient
 from .input_gradient import InputGradient
 from .sliding_window import SlidingWindow
 from .weight_gradient import WeightGradient
 
-__all__ = ["SlidingWindow", "WeightGradient", "InputGradient"]
+__all__ = ["SlidingWindow", "WeightGradient", "InputGradient", "ChannelGradient"]
