@@ -77,12 +77,8 @@ function render({ model, el }) {
   const channels = frames.length;
   const filters = inputs.w.length;
 
-  const root = htmlEl("div", {
-    class: "cg-widget",
-    "data-widget": "ChannelGradient",
-    role: "group",
-    "aria-label": "Input gradient of one channel, summed over the filters",
-  }, el);
+  const root = widgetRoot(el, "ChannelGradient",
+    "Input gradient of one channel, summed over the filters");
   root.dataset.inputs = JSON.stringify(inputs);
   const channel = syncedIndex(model, "channel", channels, () => draw());
 
