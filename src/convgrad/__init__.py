@@ -9,6 +9,7 @@ from .conv import Gradients, conv, conv_backward
 from .geometry import ConvGeometry, conv_geometry, output_shape
 from .gradcheck import gradcheck, gradient_error, relative_error
 from .im2col import col2im, im2col
+from .im2col_layer import im2col_conv, im2col_conv_backward
 
 __all__ = [
     "conv",
@@ -19,6 +20,8 @@ __all__ = [
     "ConvGeometry",
     "im2col",
     "col2im",
+    "im2col_conv",
+    "im2col_conv_backward",
     "gradcheck",
     "gradient_error",
     "relative_error",
