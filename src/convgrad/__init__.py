@@ -7,7 +7,7 @@ functions as plain loops, the truth they are tested against.
 from . import reference
 from .conv import Gradients, conv, conv_backward
 from .geometry import ConvGeometry, conv_geometry, output_shape
-from .gradcheck import gradcheck, gradient_error, relative_error
+from .gradcheck import default_eps, gradcheck, numerical_gradient, relative_error
 from .im2col import col2im, im2col
 from .im2col_layer import im2col_conv, im2col_conv_backward
 
@@ -22,8 +22,9 @@ __all__ = [
     "col2im",
     "im2col_conv",
     "im2col_conv_backward",
+    "numerical_gradient",
+    "default_eps",
     "gradcheck",
-    "gradient_error",
     "relative_error",
     "reference",
 ]
