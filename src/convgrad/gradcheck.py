@@ -125,7 +125,7 @@ def gradcheck(
 
 
 def relative_error(a, b):
-    """max |a - b| / max(max |a|, max |b|): a norm-wise relative error, 0 when both are 0.
+    """``max |a - b| / max(max |a|, max |b|)``: a norm-wise relative error, 0 when both are 0.
 
     Norm-wise rather than entry-wise, so an entry that is zero up to round-off does
     not turn a tiny absolute difference into a huge relative one.

@@ -197,7 +197,7 @@ def _torch_source(torch) -> str:
 def central_differences(
     f: Callable[..., float], inputs: Mapping[str, np.ndarray], eps: float | None = None
 ) -> dict[str, np.ndarray]:
-    """Central-difference gradient of the scalar f(**inputs) with respect to each input,
+    """Central-difference gradient of the scalar ``f(**inputs)`` with respect to each input,
     in float64 (eps defaults to ``convgrad.gradcheck.default_eps``)."""
     from .gradcheck import numerical_gradient  # gradcheck imports this module
 
@@ -222,7 +222,7 @@ def gradient_verdict(
     name: str = "f",
     title: str | None = None,
 ) -> Verdict:
-    """Check gradients `grads` of the scalar f(**inputs) (numpy) against central
+    """Check gradients `grads` of the scalar ``f(**inputs)`` (numpy) against central
     differences and, if `torch_f` is given and PyTorch is importable, its autograd.
 
     `torch_f` is the same function written for torch tensors (often `f` itself);
