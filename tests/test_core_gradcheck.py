@@ -180,3 +180,15 @@ def test_im2col_and_col2im_match_torch_unfold_and_fold(rng, torch):
     c = rng.standard_normal(cols.shape)
     folded = torch.nn.functional.fold(torch.tensor(c), (8, 7), (3, 2), **options).numpy()
     assert relative_error(col2im(c, x.shape, (3, 2), **options), folded) <= 1e-14
+
+
+def test_gradient_verdict_names_why_pytorch_was_skipped(monkeypatch, rng):
+    from convgrad import verdict
+
+    x = rng.standard_normal(3)
+    args = (lambda x: float(np.sum(x**2)), {"x": x}, {"x": 2 * x})
+    monkeypatch.setattr(verdict, "_torch", lambda: None)
+    # a chapter without PyTorch passes no torch version of f either: the reason is PyTorch
+    assert "skipped (PyTorch not installed)" in str(verdict.gradient_verdict(*args))
+    monkeypatch.setattr(verdict, "_torch", lambda: object())
+    assert "skipped (no torch version of f given)" in str(verdict.gradient_verdict(*args))

@@ -236,10 +236,11 @@ def gradient_verdict(
         "central differences": {labels[key]: fd[key] for key in inputs}
     }
     torch = _torch() if use_torch else None
-    if torch_f is None:
-        others["PyTorch autograd"] = "no torch version of f given"
-    elif torch is None:
+    # a chapter without PyTorch has no torch version of f either: name the real reason
+    if torch is None:
         others["PyTorch autograd"] = "PyTorch not installed" if use_torch else "not requested"
+    elif torch_f is None:
+        others["PyTorch autograd"] = "no torch version of f given"
     else:
         leaves = {
             key: torch.tensor(value, dtype=torch.float64, requires_grad=True)
