@@ -85,11 +85,9 @@ def gradcheck(
     rows hold the errors, and printing it shows the table. A failed check raises
     AssertionError only with ``raise_exception=True``.
     """
-    single = not isinstance(inputs, Mapping)
-    if single:
+    call = f
+    if not isinstance(inputs, Mapping):  # one array: call it x
         inputs, grads, call = {"x": inputs}, {"x": grads}, (lambda x: f(x))
-    else:
-        call = f
     if not isinstance(grads, Mapping) or set(grads) != set(inputs):
         raise ValueError(
             f"grads must give one gradient per input: inputs {sorted(inputs)}, "
@@ -110,12 +108,8 @@ def gradcheck(
         numeric[labels[key]] = numerical_gradient(
             lambda v, key=key, others=others: call(**others, **{key: v}), value, eps
         )
-    dtypes = {value.dtype for value in inputs.values()}
-    source = (
-        "central differences"
-        if dtypes == {np.dtype(np.float64)}
-        else ("central differences (float32)")
-    )
+    all_float64 = all(value.dtype == np.float64 for value in inputs.values())
+    source = "central differences" + ("" if all_float64 else " (float32)")
     allowed = {source: TOLERANCE[source] if tolerance is None else tolerance}
     shapes = ", ".join(f"{key} {value.shape}" for key, value in inputs.items())
     verdict = compare(f"gradcheck of {name} at {shapes}", ours, {source: numeric}, allowed)
