@@ -5,6 +5,7 @@ renders and every cross-reference resolves. What a build cannot see is a public 
 that the page forgets: that is checked here.
 """
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -35,3 +36,24 @@ def test_the_page_names_only_what_exists():
         module, _, attribute = dotted.rpartition(".")
         target = __import__(module, fromlist=[attribute]) if module else None
         assert hasattr(target, attribute), f"book/api.md documents {dotted}, which does not exist"
+
+
+def test_the_docstring_hook_escapes_only_unpacked_names_in_shapes():
+    spec = importlib.util.spec_from_file_location(
+        "docstring_shapes", API_PAGE.parent / "_ext" / "docstring_shapes.py"
+    )
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    lines = [
+        "x (N, C, *spatial), w (F, C // groups, *kernel)",
+        "its *adjoint* (transpose), a *whole phrase* here",
+        "as a literal ``(N, C, *spatial)`` it is code already",
+        "y[n] = w[k] * xp[n]",
+    ]
+    hook.escape_shapes(None, "function", "f", None, {}, lines)
+    assert lines == [
+        r"x (N, C, \*spatial), w (F, C // groups, \*kernel)",
+        "its *adjoint* (transpose), a *whole phrase* here",
+        "as a literal ``(N, C, *spatial)`` it is code already",
+        "y[n] = w[k] * xp[n]",
+    ]
