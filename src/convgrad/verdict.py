@@ -19,7 +19,7 @@ import numpy as np
 # How far each source may be from ours, relative to the size of the values compared.
 # Exact sources differ from us only by float64 round-off; central differences by
 # their truncation and cancellation error, which in float32 (machine epsilon 1.2e-7
-# instead of 2.2e-16) is about 1e-4 of the values at the best step.
+# instead of 2.2e-16) is 1e-4 to 1e-3 of the values even at the best step.
 TOLERANCE = {
     "reference loops": 1e-12,
     "central differences": 1e-6,
