@@ -1,12 +1,13 @@
-# convgrad: `make book` builds the book, `make test` runs every check.
-# Both work on a fresh machine: they create .venv and fetch what they need.
+# convgrad: `make book` builds the book, `make test` runs every check, `make site`
+# builds the book that gets published (with PyTorch, so every check runs).
+# All work on a fresh machine: they create .venv and fetch what they need.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: book test lint serve lab bench assets chromium clean
+.PHONY: book site test lint serve lab bench assets chromium clean
 
 # --- set-up ---------------------------------------------------------------
 $(VENV)/.book-deps: requirements.txt pyproject.toml
@@ -38,10 +39,39 @@ book: $(VENV)/.book-deps assets _build/.code-stamp
 # The execution cache is keyed on each notebook's text only, and Sphinx skips pages
 # (and static files) it thinks are current. When convgrad or the page scripts change,
 # drop both so every page is executed and written again with the new code.
-BOOK_CODE := $(shell find src assets -type f \( -name '*.py' -o -name '*.js' -o -name '*.css' -o -name '*.svg' \) -not -path 'assets/vendor/*' 2>/dev/null)
+BOOK_CODE := $(shell find src assets book/_ext -type f \( -name '*.py' -o -name '*.js' -o -name '*.css' -o -name '*.svg' \) -not -path 'assets/vendor/*' 2>/dev/null)
 _build/.code-stamp: $(BOOK_CODE) assets/vendor/.stamp
 	rm -rf _build/.jupyter_cache _build/.doctrees _build/html
 	mkdir -p _build && touch $@
+
+# --- the published build ---------------------------------------------------
+# `make book` stays light (no PyTorch): its pages honestly say "skipped" in every PyTorch
+# row. `make site` is what the Pages workflow publishes: PyTorch is installed too, the
+# build goes to its own folder with its own execution cache (the cache is keyed on the
+# notebooks' text, so outputs made without PyTorch must not be reused), and it fails if
+# any page still reports a skipped check.
+SITE        := _build/site
+SITE_HTML   := $(SITE)/_build/html
+TORCH       := $(shell grep -E '^torch==' requirements-test.txt)
+# pip's default index gives the CPU wheel on these machines; CI sets PyTorch's CPU-only index
+TORCH_INDEX ?=
+
+$(VENV)/.site-deps: $(VENV)/.book-deps requirements-test.txt
+	$(BIN)/pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
+	touch $@
+
+site: $(VENV)/.site-deps assets $(SITE)/.code-stamp
+	$(BIN)/jupyter-book build . -W -n --keep-going --path-output $(SITE)
+	test -f $(SITE_HTML)/index.html
+	@if grep -rlE 'skipped \(|skipped: ' --include='*.html' --exclude-dir=_static $(SITE_HTML); then \
+		echo "make site: the pages above report a skipped check (is PyTorch installed?)" >&2; \
+		exit 1; \
+	fi
+	@echo "make site: every check ran; the site is $(SITE_HTML)"
+
+$(SITE)/.code-stamp: $(BOOK_CODE) assets/vendor/.stamp requirements-test.txt
+	rm -rf $(SITE)
+	mkdir -p $(SITE) && touch $@
 
 test: $(VENV)/.test-deps chromium book lint
 	$(BIN)/python -m pytest

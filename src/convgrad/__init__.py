@@ -14,10 +14,11 @@ from .geometry import (
     conv_transpose_geometry,
     output_shape,
 )
-from .gradcheck import gradcheck, gradient_error, relative_error
+from .gradcheck import default_eps, gradcheck, numerical_gradient, relative_error
 from .gradients import Gradients
 from .identities import grad_w_as_conv, grad_x_as_conv_transpose
 from .im2col import col2im, im2col
+from .im2col_layer import im2col_conv, im2col_conv_backward
 
 __all__ = [
     "conv",
@@ -34,8 +35,11 @@ __all__ = [
     "grad_w_as_conv",
     "im2col",
     "col2im",
+    "im2col_conv",
+    "im2col_conv_backward",
+    "numerical_gradient",
+    "default_eps",
     "gradcheck",
-    "gradient_error",
     "relative_error",
     "reference",
 ]

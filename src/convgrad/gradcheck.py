@@ -1,40 +1,125 @@
 """Central differences: the numeric gradient every analytic one is checked against.
 
-Chapter 13 derives the error of the central difference (O(eps^2) truncation plus
-round-off of order machine-eps / eps) and discusses tolerances.
+``numerical_gradient`` estimates a gradient; ``gradcheck`` judges an analytic gradient
+by it, with the same comparison (and the same table) as every check cell of the book
+(:mod:`convgrad.verdict`). Chapter 13 derives the error of the central difference:
+a truncation error of order ``eps**2`` plus a round-off error of order
+``machine_eps / eps``, smallest near ``eps = machine_eps ** (1/3)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import numpy as np
 
 from .geometry import as_float_array
+from .verdict import TOLERANCE, Verdict, compare
+
+__all__ = ["numerical_gradient", "gradcheck", "default_eps", "relative_error"]
 
 
-def gradcheck(f, x, eps=1e-6):
-    """Numeric gradient of the scalar function f at x by central differences (Chapter 13).
+def default_eps(dtype) -> float:
+    """The step that balances truncation and round-off: the cube root of machine epsilon.
 
-    df/dx[j] ~ (f(x + eps e_j) - f(x - eps e_j)) / (2 eps), one pair of calls per entry.
-    f is evaluated on a float64 copy of x, so x itself is never modified.
+    About 6e-6 for float64 and 5e-3 for float32. In float32 a step like 1e-6 is below
+    the spacing of the numbers near 1 (about 1.2e-7 relative, so 1e-6 moves x by a few
+    units in the last place), and f's own round-off, divided by 2 eps, swamps the result.
+    """
+    return float(np.finfo(dtype).eps ** (1 / 3))
+
+
+def numerical_gradient(f: Callable[[np.ndarray], float], x, eps: float | None = None):
+    """The gradient of the scalar function f at x by central differences (Chapter 13).
+
+    ``df/dx[j] ~ (f(x + eps e_j) - f(x - eps e_j)) / (2 eps)``, one pair of calls per
+    entry. f is called on a copy of x *in x's own dtype* (float32 or float64), so a
+    float32 function is studied in float32; x itself is never modified. eps defaults to
+    :func:`default_eps` of that dtype. Since ``x + eps`` is rounded to the dtype, the
+    difference is divided by the step actually taken. The result has x's shape and dtype.
     """
     x = as_float_array(x, "x")
-    if not (isinstance(eps, (int, float)) and eps > 0):
+    eps = default_eps(x.dtype) if eps is None else eps
+    if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and eps > 0):
         raise ValueError(f"eps must be a positive number, got {eps!r}")
-    point = x.astype(np.float64, copy=True)  # float64: eps = 1e-6 would drown in float32 round-off
+    point = x.copy()
     grad = np.zeros_like(point)
     for j in np.ndindex(point.shape):
         original = point[j]
         point[j] = original + eps
-        f_plus = float(f(point))
+        x_plus, f_plus = float(point[j]), float(f(point))
         point[j] = original - eps
-        f_minus = float(f(point))
+        x_minus, f_minus = float(point[j]), float(f(point))
         point[j] = original  # restore before the next entry
-        grad[j] = (f_plus - f_minus) / (2 * eps)
+        if x_plus == x_minus:
+            raise ValueError(
+                f"eps={eps:g} is below the {x.dtype} spacing at x[{', '.join(map(str, j))}]="
+                f"{float(original):g}: x + eps and x - eps round to the same number "
+                f"(use a larger eps; the default for {x.dtype} is {default_eps(x.dtype):.1e})"
+            )
+        grad[j] = (f_plus - f_minus) / (x_plus - x_minus)
     return grad
 
 
+def gradcheck(
+    f: Callable[..., float],
+    inputs,
+    grads,
+    *,
+    eps: float | None = None,
+    tolerance: float | None = None,
+    name: str = "f",
+    raise_exception: bool = False,
+) -> Verdict:
+    """Judge analytic gradients of the scalar f by central differences, as a Verdict.
+
+    Like ``torch.autograd.gradcheck``, but the analytic gradient is yours: f takes one
+    array (then ``inputs`` is that array and ``grads`` its gradient) or keyword arrays
+    (then both are mappings from argument name to array). Each gradient is compared with
+    :func:`numerical_gradient` by :func:`convgrad.verdict.compare`, the comparison of
+    every check cell in the book: it passes when ``max |ours - numeric| <= tolerance *
+    max(1, max |numeric|)``. tolerance defaults to 1e-6 in float64 and 1e-2 in float32
+    (``TOLERANCE`` in :mod:`convgrad.verdict`).
+
+    Returns the Verdict: ``verdict.ok`` (and ``bool(verdict)``) says pass or fail, its
+    rows hold the errors, and printing it shows the table. A failed check raises
+    AssertionError only with ``raise_exception=True``.
+    """
+    call = f
+    if not isinstance(inputs, Mapping):  # one array: call it x
+        inputs, grads, call = {"x": inputs}, {"x": grads}, (lambda x: f(x))
+    if not isinstance(grads, Mapping) or set(grads) != set(inputs):
+        raise ValueError(
+            f"grads must give one gradient per input: inputs {sorted(inputs)}, "
+            f"grads {sorted(grads) if isinstance(grads, Mapping) else type(grads).__name__}"
+        )
+    inputs = {key: as_float_array(value, key) for key, value in inputs.items()}
+    labels = {key: f"∂{name}/∂{key}" for key in inputs}
+    ours, numeric = {}, {}
+    for key, value in inputs.items():
+        grad = np.asarray(grads[key])
+        if grad.shape != value.shape:
+            raise ValueError(
+                f"the gradient for {key} has shape {grad.shape} but {key} has shape "
+                f"{value.shape}: a gradient has the shape of what it differentiates"
+            )
+        others = {other: val for other, val in inputs.items() if other != key}
+        ours[labels[key]] = grad
+        numeric[labels[key]] = numerical_gradient(
+            lambda v, key=key, others=others: call(**others, **{key: v}), value, eps
+        )
+    all_float64 = all(value.dtype == np.float64 for value in inputs.values())
+    source = "central differences" + ("" if all_float64 else " (float32)")
+    allowed = {source: TOLERANCE[source] if tolerance is None else tolerance}
+    shapes = ", ".join(f"{key} {value.shape}" for key, value in inputs.items())
+    verdict = compare(f"gradcheck of {name} at {shapes}", ours, {source: numeric}, allowed)
+    if raise_exception and not verdict.ok:
+        raise AssertionError(str(verdict))
+    return verdict
+
+
 def relative_error(a, b):
-    """max |a - b| / max(max |a|, max |b|): a norm-wise relative error, 0 when both are 0.
+    """``max |a - b| / max(max |a|, max |b|)``: a norm-wise relative error, 0 when both are 0.
 
     Norm-wise rather than entry-wise, so an entry that is zero up to round-off does
     not turn a tiny absolute difference into a huge relative one.
@@ -44,8 +129,3 @@ def relative_error(a, b):
         raise ValueError(f"cannot compare arrays of shapes {a.shape} and {b.shape}")
     scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
     return 0.0 if scale == 0 else float(np.max(np.abs(a - b)) / scale)
-
-
-def gradient_error(f, x, analytic_grad, eps=1e-6):
-    """relative_error between analytic_grad and the central-difference gradient of f at x."""
-    return relative_error(analytic_grad, gradcheck(f, x, eps))
