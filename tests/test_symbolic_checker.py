@@ -149,6 +149,9 @@ def test_wrong_coefficient_fails():
     broken = good.variant(name="grad_b_twice", rhs=times(2, good.rhs))
     report = check(broken, "small")
     assert not report.passed and "coefficient 2" in report.first
+    # a wrong coefficient is counted as such, not as a missing or an extra term
+    assert report.wrong_coefficients > 0 and report.missing == report.extra == 0
+    assert "wrong coefficients" in report.verdict()
 
 
 def test_forgotten_dilation_fails():
@@ -156,6 +159,15 @@ def test_forgotten_dilation_fails():
     d = S("d")
     broken = good.variant(name="scatter_no_dilation", rhs=good.rhs.subs(d, 1))
     report = check(broken, [Config.make((7,), (3,), dilation=2, padding=1)])
+    assert not report.passed and report.missing > 0
+
+
+def test_forgotten_depth_dilation_fails_in_3d():
+    good = FORMULAS["grad_x_gather_3d"]
+    broken = good.variant(name="gather_3d_no_depth_dilation", rhs=good.rhs.subs(S("d_d"), 1))
+    dilated = [Config.make((5, 3, 3), (2, 2, 1), dilation=(2, 1, 1), channels=2, filters=2)]
+    assert check(good, dilated).passed
+    report = check(broken, dilated)
     assert not report.passed and report.missing > 0
 
 
