@@ -19,23 +19,6 @@ from .formula import Formula, TensorRef
 from .registry import FORMULAS, grid
 from .tensors import Config, conv_entries, loss, symbolic_forward, symbolic_tensors, true_gradients
 
-__all__ = [
-    "FORMULAS",
-    "Config",
-    "Counterexample",
-    "Entry",
-    "Formula",
-    "Report",
-    "ReportTable",
-    "TensorRef",
-    "check",
-    "check_all",
-    "conv_entries",
-    "entry",
-    "grid",
-    "loss",
-    "readings",
-    "symbolic_forward",
-    "symbolic_tensors",
-    "true_gradients",
-]
+__all__ = ["FORMULAS", "Config", "Counterexample", "Entry", "Formula", "Report", "ReportTable"]
+__all__ += ["TensorRef", "check", "check_all", "conv_entries", "entry", "grid", "loss", "readings"]
+__all__ += ["symbolic_forward", "symbolic_tensors", "true_gradients"]

@@ -70,6 +70,10 @@ class Report:
     causes: dict = field(default_factory=dict)  # cause in words -> [count, first example]
 
     @property
+    def name(self) -> str:
+        return self.formula.name
+
+    @property
     def passed(self) -> bool:
         """True when every entry of every configuration equals the true gradient."""
         return self.configurations > 0 and self.mismatches == self.numeric_mismatches == 0
@@ -90,7 +94,7 @@ class Report:
 
     def explain(self) -> str:
         """Every kind of error found, how often, and its first instance, in words."""
-        name = self.formula.name
+        name = self.name
         if not self.causes:
             return f"{name}: no counterexample on the {self.grid!r} grid."
         note = [f"({self.formula.note})"] if self.formula.note else []
@@ -100,7 +104,7 @@ class Report:
     def row(self) -> dict:
         checked, wrong = self.numeric_configurations, self.numeric_mismatches
         return {
-            "formula": self.formula.name,
+            "formula": self.name,
             "reading": "strict" if self.mode == "strict" else "zero outside",
             "the book says": "correct" if self.formula.expected else "wrong (a reader's)",
             "configurations": self.configurations,
@@ -114,7 +118,7 @@ class Report:
     def __str__(self) -> str:
         checked = self.numeric_configurations
         lines = [
-            f"{self.formula.name}: {self.formula.title}",
+            f"{self.name}: {self.formula.title}",
             f"  grid {self.grid!r}, {self.mode} reading: {self.configurations} configurations, "
             f"{self.entries} entries, {self.mismatches} mismatched ({self.seconds:.2f} s)",
             f"  verdict: {self.verdict()}",
@@ -236,11 +240,9 @@ def _truth(formula: Formula, config: Config, book_index) -> dict:
 
 
 def _formula(formula: Formula | str) -> Formula:
-    if isinstance(formula, Formula):
-        return formula
-    if formula not in FORMULAS:
+    if not isinstance(formula, Formula) and formula not in FORMULAS:
         raise KeyError(f"no formula named {formula!r}; the book's are: {', '.join(FORMULAS)}")
-    return FORMULAS[formula]
+    return FORMULAS.get(formula, formula)
 
 
 def check(formula: Formula | str, grid="full", *, mode="strict", numeric=True) -> Report:

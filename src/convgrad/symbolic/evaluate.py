@@ -146,17 +146,12 @@ class _Printer(PythonCodePrinter):
         return self._print(expr.args[0])
 
 
-class Compiled(NamedTuple):
-    """A formula as Python: ``make(get, *params)`` -> (per-axis reading of each letter,
-    ``entry(*indices)``); ``sites``: per read, its letter and the indices in scope."""
+def compile_formula(formula: Formula) -> tuple:
+    """The formula as Python, made once and kept on it: ``(source, make, sites)``.
 
-    source: str
-    make: object
-    sites: list
-
-
-def compile_formula(formula: Formula) -> Compiled:
-    """Translate the formula to Python, once (kept on the formula)."""
+    ``make(get, *params)`` gives each letter's reading per axis and ``entry(*indices)``;
+    ``sites``: per read in the source, its letter and the summation indices in scope.
+    """
     if formula._compiled is None:
         printer = _Printer(formula)
 
@@ -181,7 +176,7 @@ def compile_formula(formula: Formula) -> Compiled:
         )
         namespace = dict(NAMESPACE)
         exec(compile(source, f"<formula {formula.name}>", "exec"), namespace)  # noqa: S102
-        formula._compiled = Compiled(source, namespace["_make"], printer.sites)
+        formula._compiled = (source, namespace["_make"], printer.sites)
     return formula._compiled
 
 
@@ -201,7 +196,7 @@ def entry_function(formula: Formula, config: Config):
     A read outside a tensor is appended to ``bad_reads`` and its term dropped: the value
     is the same as if every tensor were zero outside its range.
     """
-    compiled, base = compile_formula(formula), formula.index_base
+    (_, make, sites), base = compile_formula(formula), formula.index_base
     bad_reads: list[Access] = []
     specs = []  # per tensor letter: the letter, its rank, per axis how it reads, its count
 
@@ -211,7 +206,7 @@ def entry_function(formula: Formula, config: Config):
         return 0
 
     def get(site, index, where):
-        number, scope = compiled.sites[site]
+        number, scope = sites[site]
         ref, rank, per_axis, count = specs[number]
         full = [0] * rank
         if ref.flat:  # one index counting the listed axes row by row
@@ -235,7 +230,7 @@ def entry_function(formula: Formula, config: Config):
         return Poly({((ref.tensor, tuple(full)),): 1})
 
     values = formula.param_values(config)
-    axes, entry = compiled.make(get, *(values[s] for s in formula.params))
+    axes, entry = make(get, *(values[s] for s in formula.params))
     axes = iter(axes)
     for ref in formula.tensors.values():
         shape, positions = config.shapes[ref.tensor], config.positions(ref.tensor, ref.axes)

@@ -8,6 +8,7 @@ so the reader sees exactly what was checked.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -19,14 +20,11 @@ from .tensors import Config
 # --- building blocks the formulas are written with -----------------------------------------
 
 
-def plus(*terms):
-    """A sum kept in the order written (so the display reads as the book writes it)."""
-    return sympy.Add(*terms, evaluate=False)
-
-
-def times(*factors):
-    """A product kept in the order written."""
-    return sympy.Mul(*factors, evaluate=False)
+# sums and products kept in the order written, so the display reads as the book writes it
+plus = functools.partial(sympy.Add, evaluate=False)
+times = functools.partial(sympy.Mul, evaluate=False)
+floor = functools.partial(sympy.floor, evaluate=False)
+ceil = functools.partial(sympy.ceiling, evaluate=False)
 
 
 def minus(term):
@@ -39,18 +37,8 @@ def over(numerator, denominator):
     return sympy.Mul(numerator, sympy.Pow(denominator, -1, evaluate=False), evaluate=False)
 
 
-def floor(value):
-    return sympy.floor(value, evaluate=False)
-
-
-def ceil(value):
-    return sympy.ceiling(value, evaluate=False)
-
-
 class Iverson(sympy.Function):
     """``[condition]``: 1 when the condition holds, else 0 (Iverson's bracket)."""
-
-    nargs = 1
 
     def _latex(self, printer):
         return r"\left[" + printer._print(self.args[0]) + r"\right]"
@@ -59,30 +47,21 @@ class Iverson(sympy.Function):
 class Divides(sympy.Function):
     """``[d | a]``: 1 when ``d`` divides ``a`` exactly, else 0."""
 
-    nargs = 2
-
     def _latex(self, printer):
         divisor, value = (printer._print(a) for a in self.args)
         return rf"\left[{divisor} \mid {value}\right]"
 
 
 class Alias(sympy.Function):
-    """``Alias(label, expansion, *shown)``: displays as ``label(shown)``, evaluates as expansion.
+    """``Alias(label, expansion, *shown)``: shows ``label(shown)``, evaluates as expansion."""
 
-    The formula's "where" line says what the label stands for.
-    """
-
-    def _latex(self, printer):
-        label, _, *shown = self.args
-        return (
-            printer._print(label) + r"\left(" + ", ".join(map(printer._print, shown)) + r"\right)"
-        )
+    def _latex(self, printer):  # the formula's "where" line says what the label stands for
+        label, _, *shown = map(printer._print, self.args)
+        return label + r"\left(" + ", ".join(shown) + r"\right)"
 
 
 class Grad(sympy.Function):
     """``dL/dT`` of one entry: displays as ``\\frac{\\partial L}{\\partial T_{i,j}}``."""
-
-    nargs = 1
 
     def _latex(self, printer):
         (entry,) = self.args

@@ -36,8 +36,8 @@ GEOMETRY_FIELDS = {
     "out_size": "out_size",
     "unread": "unread",
 }
-#: the axes of each tensor, by the book's letters; "*" stands for the spatial axes
-AXES = {"X": ("n", "c", "*"), "W": ("f", "c", "*"), "b": ("f",), "delta": ("n", "f", "*")}
+#: the axes of each tensor by the book's letters, then the spatial axes (not for b)
+AXES = {"X": ("n", "c"), "W": ("f", "c"), "b": ("f",), "delta": ("n", "f")}
 SPATIAL_AXES = {1: ("l",), 2: ("h", "w"), 3: ("d", "h", "w")}
 
 
@@ -115,8 +115,7 @@ class Config:
 
     def axes(self, tensor: str) -> tuple[str, ...]:
         """The axis names of ``X``, ``W``, ``b`` or ``delta``, e.g. ``n c h w``."""
-        *head, last = AXES[tensor]
-        return (*head, *SPATIAL_AXES[self.ndim]) if last == "*" else AXES[tensor]
+        return AXES[tensor] + (SPATIAL_AXES[self.ndim] if tensor != "b" else ())
 
     def positions(self, tensor: str, axes) -> tuple[int, ...]:
         """Where the named axes sit in the tensor (the one place that works it out)."""
