@@ -149,6 +149,9 @@ def test_wrong_coefficient_fails():
     broken = good.variant(name="grad_b_twice", rhs=times(2, good.rhs))
     report = check(broken, "small")
     assert not report.passed and "coefficient 2" in report.first
+    # a wrong coefficient is counted as such, not as a missing or an extra term
+    assert report.wrong_coefficients > 0 and report.missing == report.extra == 0
+    assert "wrong coefficients" in report.verdict()
 
 
 def test_forgotten_dilation_fails():
@@ -156,6 +159,15 @@ def test_forgotten_dilation_fails():
     d = S("d")
     broken = good.variant(name="scatter_no_dilation", rhs=good.rhs.subs(d, 1))
     report = check(broken, [Config.make((7,), (3,), dilation=2, padding=1)])
+    assert not report.passed and report.missing > 0
+
+
+def test_forgotten_depth_dilation_fails_in_3d():
+    good = FORMULAS["grad_x_gather_3d"]
+    broken = good.variant(name="gather_3d_no_depth_dilation", rhs=good.rhs.subs(S("d_d"), 1))
+    dilated = [Config.make((5, 3, 3), (2, 2, 1), dilation=(2, 1, 1), channels=2, filters=2)]
+    assert check(good, dilated).passed
+    report = check(broken, dilated)
     assert not report.passed and report.missing > 0
 
 
@@ -204,3 +216,48 @@ def test_stride_and_dilation_really_swap_roles_in_the_filter_gradient():
     assert check(good, same + different).passed
     assert check(unswapped, same).passed
     assert not check(unswapped, different).passed
+
+
+def test_a_formula_parsed_from_text_is_checked_like_the_books():
+    # what a reader's text formula becomes once sympy parses it: evaluated sums and
+    # products, floor, Min, Max, and a condition; the verdicts must be the catalog's own
+    from sympy.parsing.sympy_parser import parse_expr
+
+    letters = {name: sympy.IndexedBase(name) for name in ("D", "W", "X")}
+    reader = FORMULAS["q5_grad_x_reader"]
+    refs = {ref.text: ref for ref in reader.tensors.values()}
+    text = "Sum(D[f,i,j]*W[f,ch,p-(i-1)*s,q-(j-1)*s], (j,j_lo,j_hi), (i,i_lo,i_hi), (f,1,n_f))"
+    bounds = {"i_lo": "floor((p-f_r)/s+1)", "i_hi": "floor((p-1)/s+1)"}
+    bounds |= {"j_lo": "floor((q-f_c)/s+1)", "j_hi": "floor((q-1)/s+1)"}
+    typed = reader.variant(
+        name="q5_typed",
+        rhs=parse_expr(text, local_dict=letters),
+        definitions=tuple((S(name), parse_expr(value)) for name, value in bounds.items()),
+        tensors={letters["D"]: refs["dL/dO"], letters["W"]: refs["W"]},
+    )
+    typed_report, book_report = check(typed, "small"), check(reader, "small")
+    assert not typed_report.passed and typed_report.first == book_report.first
+    assert typed_report.causes.keys() == book_report.causes.keys()
+
+    conv = FORMULAS["conv_1ch"]
+    guarded = (
+        "Sum(Piecewise((W[k,l]*X[i+k,j+l], i+k <= H-1), (0, True)),"
+        " (l, 0, Max(K_w-1, 0)), (k, 0, Min(K_h-1, 9)))"
+    )
+    typed_conv = conv.variant(
+        name="conv_typed",
+        rhs=parse_expr(guarded, local_dict=letters) + S("b"),
+        tensors={
+            letters["W"]: conv.tensors[W],
+            letters["X"]: conv.tensors[X],
+            S("b"): conv.tensors[S("b")],
+        },
+        params={**conv.params, S("H"): lambda config: config.in_size[0]},
+    )
+    assert check(typed_conv, "small").passed
+    # the same text with the kernel rows one too many is caught
+    too_far = guarded.replace("Min(K_h-1, 9)", "Min(K_h, 9)")
+    wrong = typed_conv.variant(
+        name="conv_typed_wrong", rhs=parse_expr(too_far, local_dict=letters) + S("b")
+    )
+    assert not check(wrong, "small").passed

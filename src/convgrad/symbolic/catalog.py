@@ -9,38 +9,26 @@ is a reader's own (Q5 is one-based, written as the reader wrote it).
 - Chapter 6, channels and filters (one sample, stride 1, no padding): ``conv_mc``,
   ``grad_w_mc``, ``grad_b_mc``, ``grad_x_gather_mc``, ``grad_x_full_mc``.
 - Chapters 7-11, everything (batch, channels, filters, groups, stride, padding,
-  dilation), 2-D and 1-D: ``conv``, ``grad_w``, ``grad_w_as_conv``, ``grad_b``,
-  ``grad_x_scatter``,
-  ``grad_x_gather``, ``grad_x_full`` and the same names ending in ``_1d``.
+  dilation), 2-D: ``conv``, ``grad_w``, ``grad_w_as_conv``, ``grad_b``,
+  ``grad_x_scatter``, ``grad_x_gather``, ``grad_x_full``; the same names ending in
+  ``_1d`` and ``_3d`` for 1-D and 3-D (Chapter 11).
 - The readers' own formulas (Q1, Q3, Q5, one-based where theirs are) are in
-  ``readers.py`` and join this registry.
+  ``readers.py``; both modules register in ``registry.FORMULAS``.
 """
 
 from __future__ import annotations
 
+import itertools
+import random
+
 import sympy
 
-from .formula import (
-    Divides,
-    Formula,
-    Grad,
-    Iverson,
-    TensorRef,
-    ceil,
-    floor,
-    minus,
-    over,
-    plus,
-    times,
-)
+from .formula import Divides, Grad, Iverson, TensorRef, ceil, floor, minus, over, plus, times
+from .registry import H_out, K_h, K_w, W_out, family, i, j, k, l, p, q, sum_over
+from .tensors import Config
 
 S = sympy.Symbol
-
-
-def _sum(body, *limits):
-    """Nested sums, outermost limit first (as read left to right)."""
-    return sympy.Sum(body, *reversed(limits))
-
+_sum = sum_over
 
 X = sympy.IndexedBase("X")
 W = sympy.IndexedBase("W")
@@ -53,39 +41,8 @@ DELTA_CHECK = sympy.IndexedBase(S(r"\check{\delta}"))
 X_PAD = sympy.IndexedBase(S(r"\bar{X}"))
 b = S("b")
 
-FORMULAS: dict[str, Formula] = {}
-
-
-def _register(formula: Formula) -> Formula:
-    FORMULAS[formula.name] = formula
-    return formula
-
-
-def _family(**shared):
-    """A constructor that registers formulas of one family: same parameters, same description."""
-
-    def make(name, title, target, lhs, rhs, indices, axes, tensors, **extra):
-        return _register(
-            Formula(
-                name=name,
-                title=title,
-                target=target,
-                lhs=lhs,
-                rhs=rhs,
-                indices=indices,
-                target_axes=axes,
-                tensors=tensors,
-                **shared,
-                **extra,
-            )
-        )
-
-    return make
-
 
 # === Chapters 3-5: one channel, stride 1, no padding =========================================
-i, j, k, l, p, q = (S(n) for n in "ijklpq")
-K_h, K_w, H_out, W_out = S("K_h"), S("K_w"), S("H_out"), S("W_out")
 ONE_CHANNEL_PARAMS = {
     K_h: lambda c: c.kernel[0],
     K_w: lambda c: c.kernel[1],
@@ -99,8 +56,18 @@ ONE_DELTA = TensorRef("delta", ("h", "w"), "δ")
 ONE_B = TensorRef("b", (), "b")
 
 
-_one_channel = _family(
-    params=ONE_CHANNEL_PARAMS, family="one_channel", describe=ONE_CHANNEL_DESCRIBE
+def one_channel_configs(size: str) -> list[Config]:
+    """2-D, one channel, one filter, stride 1, no padding; every size 1-5 and kernel 1-3."""
+    if size == "small":
+        return [
+            Config.make(n, k) for n, k in (((3, 3), (2, 2)), ((4, 5), (2, 3)), ((5, 5), (3, 3)))
+        ]
+    per_axis = [(n, k) for n in range(1, 6) for k in range(1, 4) if k <= n]
+    return [Config.make((a[0], b[0]), (a[1], b[1])) for a in per_axis for b in per_axis]
+
+
+_one_channel = family(
+    "one_channel", one_channel_configs, params=ONE_CHANNEL_PARAMS, describe=ONE_CHANNEL_DESCRIBE
 )
 
 
@@ -226,8 +193,22 @@ MC_DELTA = TensorRef("delta", ("f", "h", "w"), "δ")
 MC_B = sympy.IndexedBase("b")
 
 
-_multi_channel = _family(
-    params=MC_PARAMS, family="multi_channel", describe=(C_in, F_out, *ONE_CHANNEL_DESCRIBE)
+def multi_channel_configs(size: str) -> list[Config]:
+    """2-D, one sample, several channels and filters, stride 1, no padding."""
+    if size == "small":
+        cases = [((4, 4), (2, 2), 3, 2), ((5, 4), (3, 2), 2, 4)]
+    else:
+        sizes, kernels = ((4, 4), (5, 3), (3, 5), (2, 2)), ((1, 1), (2, 2), (3, 2), (2, 3))
+        counts = ((1, 1), (3, 2), (2, 4), (1, 3))
+        cases = [(n, k, *cf) for n, k, cf in itertools.product(sizes, kernels, counts)]
+    return [Config.make(n, k, channels=c, filters=f) for n, k, c, f in cases]
+
+
+_multi_channel = family(
+    "multi_channel",
+    multi_channel_configs,
+    params=MC_PARAMS,
+    describe=(C_in, F_out, *ONE_CHANNEL_DESCRIBE),
 )
 
 
@@ -327,28 +308,103 @@ n, c, f, g = S("n"), S("c"), S("f"), S("g")
 N, C_g, F_g = S("N"), S("C_g"), S("F_g")
 
 
-def _one_d(title: str) -> str:
-    return title[:-1] + "; 1-D)" if title.endswith(")") else title + " (1-D)"
+#: (batch, channels, filters, groups) combinations for the general formulas, cycled
+CHANNELS = ((1, 1, 1, 1), (2, 2, 3, 1), (1, 4, 2, 2), (1, 3, 3, 3), (2, 2, 4, 2))
+
+
+def _general_configs(axes_list, start=0) -> list[Config]:
+    """Per axis (size, kernel, stride, (before, after), dilation); channels cycled."""
+    configs = []
+    for number, axes in enumerate(axes_list, start):
+        size, kernel, stride, padding, dilation = zip(*axes, strict=True)
+        batch, channels, filters, groups = CHANNELS[number % len(CHANNELS)]
+        counts = dict(batch=batch, channels=channels, filters=filters, groups=groups)
+        geometry = dict(stride=stride, padding=padding, dilation=dilation)
+        configs.append(Config.make(size, kernel, **counts, **geometry))
+    return configs
+
+
+def _axis_geometries(sizes, kernels, strides, paddings, dilations):
+    """Every (size, kernel, stride, (before, after), dilation) along one axis with an output."""
+    return [
+        (n, k, s, pad, d)
+        for n, k, s, pad, d in itertools.product(sizes, kernels, strides, paddings, dilations)
+        if n + sum(pad) - d * (k - 1) - 1 >= 0
+    ]
+
+
+def general_1d_configs(size: str) -> list[Config]:
+    """1-D, every combination of size 1-6, kernel, stride, padding, dilation; channels cycled."""
+    if size == "small":
+        return _general_configs(
+            [[(5, 3, 2, (1, 1), 1)], [(7, 2, 3, (0, 2), 2)], [(4, 3, 1, (2, 2), 1)]]
+        )
+    paddings = ((0, 0), (1, 1), (2, 2), (0, 1), (2, 0))
+    axes = _axis_geometries(range(1, 7), (1, 2, 3), (1, 2, 3), paddings, (1, 2))
+    return _general_configs([axis] for axis in axes)
+
+
+def general_2d_configs(size: str) -> list[Config]:
+    """2-D: each axis geometry of a 1-D grid paired with another, channels cycled."""
+    if size == "small":
+        return _general_configs(
+            [
+                ((5, 3, 2, (1, 1), 1), (4, 2, 1, (0, 0), 1)),
+                ((6, 3, 1, (1, 1), 2), (5, 3, 2, (0, 1), 1)),
+                ((4, 2, 3, (2, 2), 1), (3, 3, 1, (1, 1), 1)),
+            ],
+            start=1,
+        )
+    axes = _axis_geometries(range(2, 7), (1, 2, 3), (1, 2, 3), ((0, 0), (1, 1), (0, 2)), (1, 2))
+    partners = list(axes)
+    random.Random(5).shuffle(partners)
+    return _general_configs(zip(axes, partners, strict=True))[::2]
+
+
+def general_3d_configs(size: str) -> list[Config]:
+    """3-D: small volumes; stride, padding (also uneven) and dilation each on some axis."""
+    volumes = [
+        ((3, 2, 1, (0, 0), 1), (4, 2, 2, (1, 1), 1), (3, 2, 1, (0, 1), 1)),
+        ((4, 2, 2, (1, 0), 1), (3, 2, 1, (1, 1), 1), (5, 2, 1, (0, 0), 2)),
+        ((3, 1, 1, (0, 0), 1), (5, 3, 2, (1, 1), 2), (4, 2, 3, (1, 1), 1)),
+        ((2, 2, 1, (1, 1), 2), (3, 1, 2, (0, 0), 1), (3, 3, 1, (1, 1), 1)),
+        ((3, 2, 2, (0, 0), 1), (3, 2, 1, (0, 0), 1), (4, 2, 2, (2, 0), 1)),
+    ]
+    return _general_configs(volumes[:2] if size == "small" else volumes)
+
+
+GENERAL_CONFIGS = {1: general_1d_configs, 2: general_2d_configs, 3: general_3d_configs}
+
+
+def _titled(title: str, ndim: int) -> str:
+    if ndim == 2:
+        return title
+    return title[:-1] + f"; {ndim}-D)" if title.endswith(")") else title + f" ({ndim}-D)"
+
+
+#: per dimension count: output, tap, input and spread-tap letters, axis tags, axes, sizes
+LETTERS = {
+    1: ((i,), (k,), (p,), (S("a"),), ("",), ("l",), ("L",)),
+    2: ((i, j), (k, l), (p, q), (S("a"), S("b")), ("_h", "_w"), ("h", "w"), ("H", "W")),
+    3: (
+        (S("m"), i, j),
+        (S("r"), k, l),
+        (S("t"), p, q),
+        (S("u"), S("a"), S("b")),
+        ("_d", "_h", "_w"),
+        ("d", "h", "w"),
+        ("D", "H", "W"),
+    ),
+}
 
 
 def _general(ndim: int) -> None:
-    suffix = "" if ndim == 2 else "_1d"
-    if ndim == 2:
-        outs, taps, ins = (i, j), (k, l), (p, q)
-        tags = ("_h", "_w")
-        axes = ("h", "w")
-        out_sizes = (H_out, W_out)
-    else:
-        outs, taps, ins = (i,), (k,), (p,)
-        tags = ("",)
-        axes = ("l",)
-        out_sizes = (S("L_out"),)
-    stride = tuple(S(f"s{t}") for t in tags)
-    pad = tuple(S(f"P{t}") for t in tags)
-    dil = tuple(S(f"d{t}") for t in tags)
-    kernel = tuple(S(f"K{t}") for t in tags)
-    in_sizes = (S("H_in"), S("W_in")) if ndim == 2 else (S("L_in"),)
-    pad_after = tuple(S(f"P^+{t}") for t in tags)
+    outs, taps, ins, spread_taps, tags, axes, size_letters = LETTERS[ndim]
+    out_sizes = tuple(S(f"{letter}_out") for letter in size_letters)
+    in_sizes = tuple(S(f"{letter}_in") for letter in size_letters)
+    stride, pad, dil, kernel, pad_after = (
+        tuple(S(f"{name}{t}") for t in tags) for name in ("s", "P", "d", "K", "P^+")
+    )
     params = {N: lambda cfg: cfg.batch, C_g: lambda cfg: cfg.channels_per_group}
     params[F_g] = lambda cfg: cfg.filters_per_group
     for dim in range(ndim):
@@ -376,24 +432,11 @@ def _general(ndim: int) -> None:
     group_of_channel = ((g, floor(over(c, C_g))),)
     filter_limit = (f, times(g, F_g), plus(times(g, F_g), F_g, -1))
     channel_in_group = plus(c, minus(times(g, C_g)))
+    make = family(f"general_{ndim}d", GENERAL_CONFIGS[ndim], params=params, describe=describe)
+    suffix = {1: "_1d", 2: "", 3: "_3d"}[ndim]
 
-    def register(name, title, target, lhs, rhs, indices, target_axes, tensors, **extra):
-        _register(
-            Formula(
-                name=name + suffix,
-                title=title if ndim == 2 else _one_d(title),
-                target=target,
-                lhs=lhs,
-                rhs=rhs,
-                indices=indices,
-                target_axes=target_axes,
-                tensors=tensors,
-                params=params,
-                family=f"general_{ndim}d",
-                describe=describe,
-                **extra,
-            )
-        )
+    def register(name, title, *fields, **extra):
+        make(name + suffix, _titled(title, ndim), *fields, **extra)
 
     register(
         "conv",
@@ -432,7 +475,6 @@ def _general(ndim: int) -> None:
     )
     # the same gradient as a convolution: X correlated with delta spread out by the
     # stride (zeros inserted), stepping by the dilation; stride and dilation swap roles
-    spread_taps = (S("a"), S("b"))[:ndim]
     register(
         "grad_w_as_conv",
         "filter gradient as a convolution: X correlated with δ spread out by the stride, "
@@ -506,8 +548,8 @@ def _general(ndim: int) -> None:
         definitions=group_of_channel,
     )
     # gather: the outputs i whose tap (p + P - s*i)/d is a whole number in 0..K-1
-    low = tuple(S(f"{o}_lo") for o in ("i", "j")[:ndim])
-    high = tuple(S(f"{o}_hi") for o in ("i", "j")[:ndim])
+    low = tuple(S(f"{o}_lo") for o in outs)
+    high = tuple(S(f"{o}_hi") for o in outs)
     bounds = []
     for a in range(ndim):
         reach = plus(ins[a], pad[a], minus(times(dil[a], plus(kernel[a], -1))))
@@ -586,9 +628,5 @@ def _general(ndim: int) -> None:
     )
 
 
-_general(2)
-_general(1)
-
-
-# the readers' formulas (Q1, Q3, Q5) join the registry; they live in readers.py
-from . import readers  # noqa: E402, F401
+for _ndim in (2, 1, 3):
+    _general(_ndim)

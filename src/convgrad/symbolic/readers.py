@@ -1,8 +1,8 @@
 """The readers' formulas, in the readers' own notation (one-based where they are).
 
-Each is one :class:`~convgrad.symbolic.formula.Formula` in the same registry,
-``FORMULAS``. Those the book shows to be wrong carry ``expected=False``: their
-check must fail, and the report says where and why.
+Each is one :class:`~convgrad.symbolic.formula.Formula` in ``registry.FORMULAS``,
+next to the grid it is checked on. Those the book shows to be wrong carry
+``expected=False``: their check must fail, and the report says where and why.
 
 - Q1 (V1..V9, W1..W4, G1..G4): ``q1_conv``, ``q1_grad_w`` (the reader's guess, right).
 - Q3 (channels last, stride 1): ``q3_conv``, ``q3_grad_x_reader`` (right only when
@@ -15,21 +15,13 @@ check must fail, and the report says where and why.
 
 from __future__ import annotations
 
+import itertools
+
 import sympy
 
-from .catalog import H_out, K_h, K_w, W_out, _family, _register, _sum, i, j, k, p, q
-from .formula import (
-    Alias,
-    Formula,
-    Grad,
-    TensorRef,
-    ceil,
-    floor,
-    minus,
-    over,
-    plus,
-    times,
-)
+from .formula import Alias, Grad, TensorRef, ceil, floor, minus, over, plus, times
+from .registry import H_out, K_h, K_w, W_out, family, i, j, k, p, q, sum_over
+from .tensors import Config
 
 S = sympy.Symbol
 f = S("f")
@@ -60,9 +52,24 @@ Q5_W = TensorRef("W", ("f", "c", "h", "w"), "W")
 Q5_D = TensorRef("delta", ("f", "h", "w"), "dL/dO")
 
 
-_q5 = _family(
+def q5_configs(size: str) -> list[Config]:
+    """One sample, no padding, no dilation, one stride for both axes (as in Q5)."""
+    if size == "small":
+        cases = [((5, 5), (3, 3), 2, 1), ((6, 5), (2, 3), 2, 2), ((7, 7), (3, 3), 3, 1)]
+        cases = [(n, k, stride, c, c) for n, k, stride, c in [*cases, ((5, 4), (3, 2), 1, 1)]]
+    else:
+        sizes, kernels = ((5, 5), (6, 4), (7, 6)), ((1, 1), (2, 3), (3, 3), (3, 2))
+        counts = ((1, 1), (2, 3))
+        cases = [
+            (n, k, s, *cf) for n, k, s, cf in itertools.product(sizes, kernels, (1, 2, 3), counts)
+        ]
+    return [Config.make(n, k, stride=s, channels=c, filters=f) for n, k, s, c, f in cases]
+
+
+_q5 = family(
+    "reader_q5",
+    q5_configs,
     params=Q5_PARAMS,
-    family="reader_q5",
     index_base=1,
     brackets=True,
     describe=(s, f_r, f_c, h, w, n_ch, n_f),
@@ -79,7 +86,7 @@ _q5(
     "y",
     O5[f, i, j],
     plus(
-        _sum(
+        sum_over(
             times(W5[f, ch, r, cc], X5[(ch, *_q5_reads(r, cc))]),
             (ch, 1, n_ch),
             (r, 1, f_r),
@@ -99,7 +106,7 @@ def _q5_grad_x(name, title, bounds, expected, note=""):
         title,
         "grad_x",
         Grad(X5[ch, p, q]),
-        _sum(
+        sum_over(
             times(
                 D5[f, i, j],
                 W5[
@@ -186,7 +193,7 @@ _q5(
     "Q5: the reader's filter gradient (bounds made explicit)",
     "grad_w",
     Grad(W5[f, ch, r, cc]),
-    _sum(
+    sum_over(
         times(D5[f, i, j], X5[(ch, *_q5_reads(r, cc))]),
         (i, 1, h_O),
         (j, 1, w_O),
@@ -201,7 +208,7 @@ _q5(
     "Q5: the reader's bias gradient (bounds made explicit)",
     "grad_b",
     Grad(B5[f]),
-    _sum(D5[f, i, j], (i, 1, h_O), (j, 1, w_O)),
+    sum_over(D5[f, i, j], (i, 1, h_O), (j, 1, w_O)),
     (f,),
     ("f",),
     {D5: Q5_D},
@@ -234,26 +241,19 @@ Q1_TENSORS = {
 }
 
 
+_q1_family = family(
+    "q1",
+    lambda size: [Config.make((3, 3), (2, 2))],  # Q1's own 3x3 input and 2x2 filter
+    params={},
+    index_base=1,
+    target_flat=True,
+    where=Q1_WHERE,
+    loss="E",
+)
+
+
 def _q1(name, title, target, lhs, rhs, index, tensors, **extra):
-    return _register(
-        Formula(
-            name=name,
-            title=title,
-            target=target,
-            lhs=lhs,
-            rhs=rhs,
-            indices=(index,),
-            target_axes=("h", "w"),
-            tensors=tensors,
-            params={},
-            family="q1",
-            index_base=1,
-            target_flat=True,
-            where=Q1_WHERE,
-            loss="E",
-            **extra,
-        )
-    )
+    return _q1_family(name, title, target, lhs, rhs, (index,), ("h", "w"), tensors, **extra)
 
 
 _q1(
@@ -261,7 +261,7 @@ _q1(
     "Q1: the four outputs G1..G4 of a 3x3 input and a 2x2 filter",
     "y",
     G1[kk],
-    _sum(times(W1[m], V1[Alias(NU, _nu, kk, m)]), (m, 1, 4)),
+    sum_over(times(W1[m], V1[Alias(NU, _nu, kk, m)]), (m, 1, 4)),
     kk,
     Q1_TENSORS,
     bias=False,
@@ -271,7 +271,7 @@ _q1(
     "Q1: the reader's guess dE/dW_m = sum over windows k of dE/dG_k times V(k)",
     "grad_w",
     Grad(W1[m]),
-    _sum(times(Grad(G1[kk]), V1[Alias(NU, _nu, kk, m)]), (kk, 1, 4)),
+    sum_over(times(Grad(G1[kk]), V1[Alias(NU, _nu, kk, m)]), (kk, 1, 4)),
     m,
     {**Q1_TENSORS, G1: TensorRef("delta", ("h", "w"), "dE/dG", flat=True)},
 )
@@ -296,9 +296,20 @@ Q3_W = TensorRef("W", ("h", "w", "c", "f"), "w")
 Q3_X = TensorRef("X", ("h", "w", "c"), "x")
 
 
-_q3 = _family(
+def q3_configs(size: str) -> list[Config]:
+    """One sample, stride 1, no padding, several channels and filters (as in Q3)."""
+    if size == "small":
+        cases = [((4, 4), (2, 2), (3, 2)), ((5, 3), (3, 2), (2, 4))]
+    else:
+        sizes, kernels = ((4, 4), (5, 3), (3, 5)), ((1, 1), (2, 2), (3, 2), (1, 3))
+        cases = itertools.product(sizes, kernels, ((1, 1), (3, 2), (2, 4)))
+    return [Config.make(n, k, channels=c, filters=f) for n, k, (c, f) in cases]
+
+
+_q3 = family(
+    "reader_q3",
+    q3_configs,
     params=Q3_PARAMS,
-    family="reader_q3",
     index_base=1,
     brackets=True,
     describe=(K_h, K_w, H_out, W_out, C_total, F_total),
@@ -311,7 +322,7 @@ _q3(
     "y",
     Z3[i, j, k],
     plus(
-        _sum(
+        sum_over(
             times(W3[a_, b_, u, k], X3[plus(i, a_, -1), plus(j, b_, -1), u]),
             (u, 1, C_total),
             (a_, 1, K_h),
@@ -328,7 +339,7 @@ _q3(
     "Q3: the reader's input gradient, sums over every filter and kernel tap",
     "grad_x",
     DELTA_L[mm, nn, u],
-    _sum(
+    sum_over(
         times(DELTA_NEXT[plus(mm, minus(a_), 1), plus(nn, minus(b_), 1), k], W3[a_, b_, u, k]),
         (k, 1, F_total),
         (a_, 1, K_h),
@@ -346,7 +357,7 @@ _q3(
     "Q3: the input gradient with the kernel taps bounded by the output's border",
     "grad_x",
     DELTA_L[mm, nn, u],
-    _sum(
+    sum_over(
         times(DELTA_NEXT[plus(mm, minus(a_), 1), plus(nn, minus(b_), 1), k], W3[a_, b_, u, k]),
         (k, 1, F_total),
         (a_, a_lo, a_hi),
@@ -367,7 +378,7 @@ _q3(
     "Q3: the weight gradient (the reader's exercise)",
     "grad_w",
     Grad(W3[a_, b_, u, k]),
-    _sum(
+    sum_over(
         times(DELTA_NEXT[i, j, k], X3[plus(i, a_, -1), plus(j, b_, -1), u]),
         (i, 1, H_out),
         (j, 1, W_out),
@@ -381,7 +392,7 @@ _q3(
     "Q3: the bias gradient, one per filter (the reader's exercise)",
     "grad_b",
     Grad(B3[k]),
-    _sum(DELTA_NEXT[i, j, k], (i, 1, H_out), (j, 1, W_out)),
+    sum_over(DELTA_NEXT[i, j, k], (i, 1, H_out), (j, 1, W_out)),
     (k,),
     ("f",),
     {DELTA_NEXT: Q3_NEXT},

@@ -1,37 +1,53 @@
-"""Symbolic tensors: every entry a sympy symbol named as in the book (Appendix: notation).
+"""The yardstick: configurations, symbolic tensors, and sympy's true gradients.
 
-A configuration (:class:`Config`) fixes every size of one convolution; the tensors
-``X``, ``W``, ``b`` and ``delta`` of that configuration are arrays of symbols such
-as ``x_{0,1,2,3}`` (sample 0, channel 1, row 2, column 3, zero-based, NCHW).
-Reading an entry outside a tensor's range is an error here, never a silent zero.
+A :class:`Config` fixes every size of one convolution. It works out the output size and
+the unread rows itself, on purpose: the checker must not borrow the code it checks
+(``convgrad.geometry``); ``GEOMETRY_FIELDS`` is the correspondence, held by a test.
+``symbolic_tensors`` names every entry as in the book, ``x_{0,1,2,3}`` (zero-based, NCHW).
+The forward pass is written once, as loops over plain Python objects (symbols, ring
+elements, numbers); it reads ``X`` only inside its range. The true gradients are sympy's
+partial derivatives of ``L = sum(delta * Y)``: nothing about backward passes is used.
 """
 
-# ruff: noqa: B905  (every zip below pairs per-dimension tuples of one length)
+# ruff: noqa: B905  (every zip below pairs per-axis tuples of one length)
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import sympy
+from sympy.polys.rings import ring
 
-#: The four tensors of one convolution, their book letters and their axes.
-TENSOR_LATEX = {"X": "x", "W": "w", "b": "b", "delta": r"\delta", "Y": "y"}
+#: Config's name -> ConvGeometry's name, for the same size of one convolution
+GEOMETRY_FIELDS = {
+    "batch": "batch",
+    "channels": "in_channels",
+    "filters": "out_channels",
+    "groups": "groups",
+    "in_size": "in_size",
+    "kernel": "kernel",
+    "stride": "stride",
+    "padding": "padding",  # (before, after) per spatial axis in both
+    "dilation": "dilation",
+    "out_size": "out_size",
+    "unread": "unread",
+}
+#: the axes of each tensor by the book's letters, then the spatial axes (not for b)
+AXES = {"X": ("n", "c"), "W": ("f", "c"), "b": ("f",), "delta": ("n", "f")}
+SPATIAL_AXES = {1: ("l",), 2: ("h", "w"), 3: ("d", "h", "w")}
 
 
-def _per_dim(value, ndim: int) -> tuple[int, ...]:
-    if isinstance(value, int):
-        return (value,) * ndim
-    return tuple(int(v) for v in value)
+def _per_dim(value, ndim: int) -> tuple:
+    return (value,) * ndim if isinstance(value, int) else tuple(value)
 
 
 @dataclass(frozen=True)
 class Config:
-    """Every size of one convolution (zero-based, NCHW, as in the book's notation).
-
-    ``padding`` holds one (before, after) pair per spatial dimension.
-    """
+    """Every size of one convolution; ``padding`` is one (before, after) pair per axis."""
 
     batch: int
     channels: int
@@ -44,50 +60,34 @@ class Config:
     dilation: tuple[int, ...]
 
     @classmethod
-    def make(
-        cls,
-        in_size,
-        kernel,
-        *,
-        batch=1,
-        channels=1,
-        filters=1,
-        groups=1,
-        stride=1,
-        padding=0,
-        dilation=1,
-    ) -> Config:
-        """Build a configuration; ints mean "the same in every spatial dimension"."""
-        in_size = _per_dim(in_size, 1) if isinstance(in_size, int) else tuple(in_size)
-        ndim = len(in_size)
-        if isinstance(padding, int):
-            pads = ((padding, padding),) * ndim
-        else:
-            pads = tuple((p, p) if isinstance(p, int) else (int(p[0]), int(p[1])) for p in padding)
-        return cls(
-            batch,
-            channels,
-            filters,
-            groups,
-            in_size,
-            _per_dim(kernel, ndim),
-            _per_dim(stride, ndim),
-            pads,
-            _per_dim(dilation, ndim),
-        )
+    def make(cls, in_size, kernel, *, batch=1, channels=1, filters=1, groups=1, **axes):
+        """A configuration; ``stride``, ``padding``, ``dilation``: an int for every axis or
+        one per axis; a padding is an int or a (before, after) pair."""
+        ndim = len(_per_dim(in_size, 1))
+        per_axis = {name: _per_dim(axes.get(name, 1), ndim) for name in ("stride", "dilation")}
+        pads = _per_dim(axes.get("padding", 0), ndim)
+        pads = tuple(_per_dim(p, 2) for p in pads)
+        sizes = _per_dim(in_size, 1), _per_dim(kernel, ndim)
+        return cls(batch, channels, filters, groups, *sizes, padding=pads, **per_axis)
 
-    # --- derived sizes (the book's output-size formula, Chapters 8-10) -------------
     @property
     def ndim(self) -> int:
         return len(self.in_size)
 
+    def _axes(self):
+        return zip(self.in_size, self.kernel, self.stride, self.padding, self.dilation)
+
     @property
     def out_size(self) -> tuple[int, ...]:
+        """``(n + P + P+ - d (K - 1) - 1) // s + 1`` per axis (Chapters 8-10)."""
+        return tuple((n + p + q - d * (k - 1) - 1) // s + 1 for n, k, s, (p, q), d in self._axes())
+
+    @property
+    def unread(self) -> tuple[int, ...]:
+        """Per axis, the input rows after the last one the last window reads (Chapter 8)."""
         return tuple(
-            (n + before + after - d * (k - 1) - 1) // s + 1
-            for n, k, s, (before, after), d in zip(
-                self.in_size, self.kernel, self.stride, self.padding, self.dilation
-            )
+            max(0, n - 1 - (s * (o - 1) + d * (k - 1) - p))
+            for (n, k, s, (p, _), d), o in zip(self._axes(), self.out_size)
         )
 
     @property
@@ -101,11 +101,8 @@ class Config:
     @property
     def is_valid(self) -> bool:
         """True when the sizes describe a convolution with at least one output."""
-        return (
-            self.channels % self.groups == 0
-            and self.filters % self.groups == 0
-            and all(o >= 1 for o in self.out_size)
-        )
+        divides = self.channels % self.groups == 0 and self.filters % self.groups == 0
+        return divides and all(o >= 1 for o in self.out_size)
 
     @property
     def shapes(self) -> dict[str, tuple[int, ...]]:
@@ -116,81 +113,101 @@ class Config:
             "delta": (self.batch, self.filters, *self.out_size),
         }
 
+    def axes(self, tensor: str) -> tuple[str, ...]:
+        """The axis names of ``X``, ``W``, ``b`` or ``delta``, e.g. ``n c h w``."""
+        return AXES[tensor] + (SPATIAL_AXES[self.ndim] if tensor != "b" else ())
+
+    def positions(self, tensor: str, axes) -> tuple[int, ...]:
+        """Where the named axes sit in the tensor (the one place that works it out)."""
+        return tuple(self.axes(tensor).index(a) for a in axes)
+
     @property
     def conv_kwargs(self) -> dict:
         """The same geometry as keyword arguments of ``convgrad.conv``."""
-        return {
-            "stride": self.stride,
-            "padding": self.padding,
-            "dilation": self.dilation,
-            "groups": self.groups,
-        }
-
-    def describe(self) -> str:
-        """Short description, e.g. ``N=1 C=2 F=2 g=1 X 5x4 K 3x3 s=(2,1) p=(1,0) d=1``."""
-
-        def dims(values):
-            values = tuple(values)
-            return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
-
-        pads = [b if b == a else f"{b}/{a}" for b, a in self.padding]
-        return (
-            f"N={self.batch} C={self.channels} F={self.filters} g={self.groups} "
-            f"X {'x'.join(map(str, self.in_size))} K {'x'.join(map(str, self.kernel))} "
-            f"s={dims(self.stride)} p={dims(pads)} d={dims(self.dilation)}"
-        )
+        return {name: getattr(self, name) for name in ("stride", "padding", "dilation", "groups")}
 
 
-class SymbolicTensor:
-    """An array of sympy symbols named ``x_{n,c,i,j}`` etc.; strict about its range."""
-
-    def __init__(self, name: str, shape: tuple[int, ...]):
-        self.name = name
-        self.shape = tuple(shape)
-        letter = TENSOR_LATEX[name]
-        self.entries = np.empty(self.shape, dtype=object)
-        for index in itertools.product(*(range(n) for n in self.shape)):
-            label = ",".join(map(str, index))
-            self.entries[index] = sympy.Symbol(f"{letter}_{{{label}}}")
-
-    def contains(self, index) -> bool:
-        return len(index) == len(self.shape) and all(0 <= i < n for i, n in zip(index, self.shape))
-
-    def __getitem__(self, index):
-        index = tuple(index) if isinstance(index, tuple) else (index,)
-        if not self.contains(index):
-            raise IndexError(f"{self.name}{list(index)} does not exist: shape {self.shape}")
-        return self.entries[index]
-
-    def keys(self):
-        """Every index of the tensor, in C order."""
-        return itertools.product(*(range(n) for n in self.shape))
-
-    def __repr__(self) -> str:
-        return f"SymbolicTensor({self.name!r}, shape={self.shape})"
-
-
-@dataclass(frozen=True)
-class SymbolicConv:
-    """The four symbolic tensors of one configuration."""
+class SymbolicConv(NamedTuple):
+    """The four tensors of one configuration as numpy arrays of sympy symbols."""
 
     config: Config
-    x: SymbolicTensor
-    w: SymbolicTensor
-    b: SymbolicTensor
-    delta: SymbolicTensor
-
-    def tensor(self, name: str) -> SymbolicTensor:
-        return {"X": self.x, "W": self.w, "b": self.b, "delta": self.delta}[name]
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    delta: np.ndarray
 
 
 def symbolic_tensors(config: Config) -> SymbolicConv:
     """The input, weights, bias and upstream gradient of ``config`` as symbols."""
-    shapes = config.shapes
-    return SymbolicConv(
-        config,
-        SymbolicTensor("X", shapes["X"]),
-        SymbolicTensor("W", shapes["W"]),
-        SymbolicTensor("b", shapes["b"]),
-        SymbolicTensor("delta", shapes["delta"]),
-    )
+    arrays = []
+    for letter, shape in zip(("x", "w", "b", r"\delta"), config.shapes.values()):
+        arrays.append(np.empty(shape, dtype=object))
+        for index in itertools.product(*map(range, shape)):
+            arrays[-1][index] = sympy.Symbol(f"{letter}_{{{','.join(map(str, index))}}}")
+    return SymbolicConv(config, *arrays)
+
+
+def _add(terms):
+    return sympy.Add(*terms) if isinstance(terms[0], sympy.Basic) else sum(terms[1:], terms[0])
+
+
+def conv_entries(x, w, b, config: Config) -> np.ndarray:
+    """``Y[n,f,o] = b[f] + sum_{c,k} W[f,c,k] * X[n, g*C_g + c, s*o + d*k - P]``.
+
+    ``x``, ``w``, ``b`` are object arrays (symbols, ring elements or numbers) of the
+    shapes in ``config.shapes``; reads that fall in the padding are left out.
+    """
+    out = np.empty(config.shapes["delta"], dtype=object)
+    geometry = list(zip(config.stride, config.dilation, [p for p, _ in config.padding]))
+    taps = list(itertools.product(range(config.channels_per_group), *map(range, config.kernel)))
+    for n, f in itertools.product(range(config.batch), range(config.filters)):
+        first_channel = (f // config.filters_per_group) * config.channels_per_group
+        for o in itertools.product(*map(range, config.out_size)):
+            terms = [b[f]]
+            for c, *k in taps:
+                at = [s * oi + d * ki - p for oi, ki, (s, d, p) in zip(o, k, geometry)]
+                if all(0 <= a < size for a, size in zip(at, config.in_size)):
+                    terms.append(w[(f, c, *k)] * x[(n, first_channel + c, *at)])
+            out[(n, f, *o)] = _add(terms)
+    return out
+
+
+def symbolic_forward(tensors: SymbolicConv) -> np.ndarray:
+    """The output ``Y`` of the configuration as an array of sympy expressions."""
+    return conv_entries(tensors.x, tensors.w, tensors.b, tensors.config)
+
+
+def loss(y: np.ndarray, delta: np.ndarray):
+    """``L = sum(delta * Y)``: its gradient with respect to ``Y`` is ``delta``."""
+    return _add([d * v for d, v in zip(delta.ravel(), y.ravel())])
+
+
+@functools.lru_cache(maxsize=4096)
+def true_gradients(config: Config) -> dict[str, dict]:
+    """``y``, ``grad_x``, ``grad_w``, ``grad_b``: entry index -> polynomial (as in ``evaluate``).
+
+    sympy differentiates ``L = sum(delta * Y)``, once per configuration.
+    """
+    tensors = dict(zip(("X", "W", "b", "delta"), symbolic_tensors(config)[1:]))
+    keys = [(name, index) for name, t in tensors.items() for index in np.ndindex(t.shape)]
+    # sympy's sparse polynomial ring: exact integer arithmetic, fast differentiation
+    _, *generators = ring([tensors[name][index] for name, index in keys], sympy.ZZ)
+    numbered = iter(generators)
+    as_ring = {
+        n: np.array([next(numbered) for _ in t.flat]).reshape(t.shape) for n, t in tensors.items()
+    }
+    y = conv_entries(as_ring["X"], as_ring["W"], as_ring["b"], config)
+    total = loss(y, as_ring["delta"])
+
+    def to_poly(element) -> dict:
+        poly = {}
+        for exponents, coeff in element.terms():
+            factors = zip(itertools.compress(keys, exponents), filter(None, exponents))
+            poly[tuple(sorted(key for key, power in factors for _ in range(power)))] = int(coeff)
+        return poly
+
+    truth = {"y": {index: to_poly(y[index]) for index in np.ndindex(y.shape)}}
+    for name in ("X", "W", "b"):  # diff by number: finding a generator by equality is slow
+        grad = {key[1]: to_poly(total.diff(i)) for i, key in enumerate(keys) if key[0] == name}
+        truth[f"grad_{name.lower()}"] = grad
+    return truth
