@@ -39,6 +39,7 @@ CHAPTERS = {
     "04_filter_gradient": ("Q1", "Q2"),
     "05_input_gradient": ("Q2",),
     "08_stride": ("Q5",),
+    "09_padding": (),
 }
 
 
@@ -423,6 +424,7 @@ BREAK_GRAD_X = BREAK_GRAD_W.replace(
         ("04_filter_gradient", BREAK_GRAD_W),
         ("05_input_gradient", BREAK_GRAD_X),
         ("08_stride", BREAK_GRAD_X),
+        ("09_padding", BREAK_GRAD_X),
     ],
 )
 def test_chapter_stops_when_convgrad_is_wrong(name, prelude):
