@@ -39,9 +39,9 @@ function render({ model, el }) {
   const note = htmlEl("p", { class: "cg-note cg-unread-note" }, root);
   const steps = stepper(root, count, "input pixel", pixel.set);
   htmlEl("p", { class: "cg-note" }, root,
-    "In the spread \u03b4\u0303: plain cells are entries of \u03b4, grey cells the s \u2212 1 " +
-    "inserted zeros, shaded italic cells the padding. The kernel, rotated, slides over it " +
-    "one cell at a time.");
+    "In \u03b4\u0303: white cells are entries of \u03b4, green dotted cells the s \u2212 1 " +
+    "zeros inserted between them, grey dashed italic cells the padding. The rotated kernel " +
+    "slides over it one cell at a time.");
 
   let current = null;
   let deltaGrid = null;
@@ -60,7 +60,7 @@ function render({ model, el }) {
     deltaGrid = drawGrid(perStride, "\u03b4 = \u2202L/\u2202Y", current.inputs.delta);
     const kinds = current.delta_kind;
     fullGrid = drawGrid(perStride, "\u03b4\u0303: zeros inserted, padded", current.delta_full, {
-      kind: (r, c) => (kinds[r][c] === "delta" ? "" : kinds[r][c] === "inserted" ? "cg-zero" : "cg-pad"),
+      kind: (r, c) => (kinds[r][c] === "delta" ? "" : kinds[r][c] === "inserted" ? "cg-inserted" : "cg-pad"),
     });
     gradGrid = drawGrid(perStride, "\u2202L/\u2202X (dashed: never read)", current.grad_x, { kind: unread });
     for (const row of inputGrid.cells) {

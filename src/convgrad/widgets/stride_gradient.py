@@ -124,9 +124,10 @@ class StrideGradient(anywidget.AnyWidget):
             "delta_full": grid(full),
             "delta_kind": [list(row) for row in kind],
             "never_read": [list(rows) for rows in geometry_unread],
-            "summary": f"stride {s}: \u03b4 is {out_h}\u00d7{out_w}; {s - 1} zero(s) between "
-            f"entries, {self.w.shape[0] - 1} around, r = {extra[0]} extra row(s) and "
-            f"{extra[1]} column(s) at the end",
+            "summary": f"stride {s}: \u03b4 is {out_h}\u00d7{out_w}; {_count(s - 1, 'zero')} "
+            f"between neighbouring entries, {_count(self.w.shape[0] - 1, 'zero')} around it, "
+            f"and r = {extra[0]} more {_plural(extra[0], 'row')} and {extra[1]} more "
+            f"{_plural(extra[1], 'column')} at the end",
             "frames": frames,
         }
 
@@ -134,3 +135,11 @@ class StrideGradient(anywidget.AnyWidget):
         """Rows and columns of x that no window reads at stride s (ConvGeometry.never_read)."""
         geometry = conv_geometry((1, 1, *self.x.shape), (1, 1, *self.w.shape), stride=s)
         return geometry.never_read()
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {_plural(n, word)}"
