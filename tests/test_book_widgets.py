@@ -7,8 +7,15 @@ over many geometries against convgrad.reference, without a browser.
 import numpy as np
 import pytest
 
+import convgrad
 from convgrad import reference
-from convgrad.widgets import ChannelGradient, InputGradient, SlidingWindow, WeightGradient
+from convgrad.widgets import (
+    ChannelGradient,
+    InputGradient,
+    SlidingWindow,
+    StrideGradient,
+    WeightGradient,
+)
 
 GEOMETRIES = [
     dict(),
@@ -122,6 +129,53 @@ def test_channel_gradient_sums_the_filters_to_dl_dx(x_shape, w_shape):
             np.testing.assert_allclose(partials[f], share, atol=1e-12)
         np.testing.assert_allclose(partials.sum(axis=0), grad_x[c], atol=1e-12)
         assert f"\u2202L/\u2202X[{c}]" in frame["equation"]
+
+
+@pytest.mark.parametrize("shape", [(8, 8, 3, 3), (9, 7, 2, 3), (5, 6, 1, 2)], ids=str)
+def test_stride_gradient_frames_equal_convgrad(shape):
+    rng = np.random.default_rng(3)
+    x = rng.integers(-3, 4, size=shape[:2]).astype(float)
+    w = rng.integers(-2, 3, size=shape[2:]).astype(float)
+    widget = StrideGradient(x, w, strides=(1, 2, 3, 4), stride=3)
+    assert [case["stride"] for case in widget.cases] == [1, 2, 3, 4]
+    for case in widget.cases:
+        s = case["stride"]
+        delta = np.array(case["inputs"]["delta"])
+        assert delta.shape == reference.conv(x[None, None], w[None, None], stride=s).shape[2:]
+        grad_x = reference.grad_x_gather(delta[None, None], x[None, None], w[None, None], stride=s)
+        np.testing.assert_allclose(case["grad_x"], grad_x[0, 0], atol=1e-12)
+        # the spread grid: zeros inserted by numpy, K - 1 around, r more at the end
+        full = np.array(case["delta_full"])
+        spread = np.zeros((s * (delta.shape[0] - 1) + 1, s * (delta.shape[1] - 1) + 1))
+        spread[::s, ::s] = delta
+        extra = [(n - k) % s for n, k in zip(x.shape, w.shape, strict=True)]
+        pads = [(k - 1, k - 1 + r) for k, r in zip(w.shape, extra, strict=True)]
+        np.testing.assert_array_equal(full, np.pad(spread, pads))
+        kinds = np.array(case["delta_kind"])
+        assert np.all(full[kinds != "delta"] == 0) and np.all(full[kinds == "delta"] != 0)
+        geometry = convgrad.conv_geometry((1, 1, *x.shape), (1, 1, *w.shape), stride=s)
+        assert [tuple(rows) for rows in case["never_read"]] == list(geometry.never_read())
+        rotated = np.array(case["w_rotated"])
+        for index, frame in enumerate(case["frames"]):
+            r, c = divmod(index, x.shape[1])
+            assert frame["pixel"] == [r, c]
+            assert frame["value"] == pytest.approx(grad_x[0, 0, r, c], abs=1e-12)
+            gather = sum(
+                v * full[tuple(t)] for v, t in zip(rotated.flat, frame["taps"], strict=True)
+            )
+            assert gather == pytest.approx(frame["value"], abs=1e-12)
+            never = r in case["never_read"][0] or c in case["never_read"][1]
+            assert bool(frame["note"]) == never
+            if never:
+                assert frame["value"] == 0
+
+
+def test_stride_gradient_refuses_a_stride_it_has_no_frames_for():
+    widget = StrideGradient(np.zeros((6, 6)), np.ones((2, 2)), strides=(1, 2))
+    with pytest.raises(Exception, match="stride 3 is not one of"):
+        widget.stride = 3
+    with pytest.raises(ValueError, match="increasing"):
+        StrideGradient(np.zeros((6, 6)), np.ones((2, 2)), strides=(2, 1))
 
 
 def test_equations_write_out_the_numbers():

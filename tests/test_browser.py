@@ -195,7 +195,7 @@ def expected_value(kind, inputs, index):
     grads = convgrad.conv_backward(delta, x, w, **options)
     if kind == "WeightGradient":
         return grads.w[0, 0].flat[index]
-    assert kind == "InputGradient"
+    assert kind in ("InputGradient", "StrideGradient")
     return grads.x[0, 0].flat[index]
 
 
@@ -292,7 +292,13 @@ def test_widgets_page_has_every_widget(widgets_visit):
         "roots => roots.map(r => r.dataset.widget)"
     )
     assert len(kinds) == widget_count()
-    assert {"SlidingWindow", "WeightGradient", "InputGradient", "ChannelGradient"} <= set(kinds)
+    assert {
+        "SlidingWindow",
+        "WeightGradient",
+        "InputGradient",
+        "ChannelGradient",
+        "StrideGradient",
+    } <= set(kinds)
 
 
 def test_every_widget_and_control_has_an_accessible_name(widgets_visit):
@@ -405,6 +411,45 @@ def test_widget_play_steps_through_positions(widgets_visit, n):
     assert "Play" in play.inner_text()
     assert snapshot(root) != before
     check_numbers(root)
+
+
+def test_stride_control_redraws_and_the_numbers_follow(widgets_visit):
+    roots = widgets_visit.page.locator('.cg-widget[data-widget="StrideGradient"]')
+    assert roots.count() >= 1
+    root = roots.first
+    stride = root.locator("input.cg-stride")
+    assert stride.get_attribute("aria-label")
+    last = int(stride.get_attribute("max"))
+    assert last >= 1, "a stride control with one stride has nothing to show"
+    root.locator("input.cg-slider").fill(
+        str(int(root.locator("input.cg-slider").get_attribute("max")))
+    )
+    seen = set()
+    for index in [*range(last, -1, -1), last]:
+        before = snapshot(root)
+        stride.fill(str(index))
+        shown = int(root.get_attribute("data-stride"))
+        inputs = json.loads(root.get_attribute("data-inputs"))
+        assert inputs["stride"] == [shown, shown]
+        assert snapshot(root) != before or shown in seen, f"stride {shown} changed nothing"
+        seen.add(shown)
+        check_numbers(root)
+        # the rows and columns no window reads are marked, and only those
+        size = np.array(inputs["x"]).shape
+        geometry = convgrad.conv_geometry(
+            (1, 1, *size), (1, 1, *np.shape(inputs["w"])), stride=shown
+        )
+        rows, cols = geometry.never_read()
+        marked = (
+            root.locator("svg")
+            .first.locator("g.cg-unread")
+            .evaluate_all("cells => cells.map(c => [+c.dataset.row, +c.dataset.col])")
+        )
+        expected = [
+            [r, c] for r in range(size[0]) for c in range(size[1]) if r in rows or c in cols
+        ]
+        assert sorted(marked) == expected
+    assert len(seen) == last + 1
 
 
 def test_widgets_fit_a_phone(browser, site_url):

@@ -20,6 +20,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 import convgrad
+import convgrad.widgets
 from convgrad import verdict
 from convgrad.verdict import (
     conv_forward_verdict,
@@ -40,6 +41,8 @@ CHAPTERS = {
     "05_input_gradient": ("Q2",),
     "06_channels_filters": ("Q3", "Q4"),
     "07_bias_batch": ("Q3", "Q5"),
+    "08_stride": ("Q5",),
+    "09_padding": (),
     "10_dilation_groups": (),
 }
 
@@ -162,7 +165,7 @@ def test_boxed_result_is_rendered_from_the_checked_object(name):
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_a_picture_or_widget(name):
     code = "\n".join(c.source for c in load(name).cells if c.cell_type == "code")
-    widgets = r"SlidingWindow\(|WeightGradient\(|InputGradient\(|ChannelGradient\("
+    widgets = "|".join(rf"{name}\(" for name in convgrad.widgets.__all__)
     assert re.search(rf"plt\.subplots|{widgets}", code)
 
 
@@ -450,6 +453,8 @@ BREAK_CHANNELS = BREAK_GRAD_W.replace(
         ("05_input_gradient", BREAK_GRAD_X),
         ("06_channels_filters", BREAK_CHANNELS),
         ("07_bias_batch", BREAK_GRAD_B),
+        ("08_stride", BREAK_GRAD_X),
+        ("09_padding", BREAK_GRAD_X),
         ("10_dilation_groups", BREAK_GRAD_W_DILATION),
     ],
 )

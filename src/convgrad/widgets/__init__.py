@@ -8,6 +8,13 @@ The figures therefore work in the static HTML book as well as in JupyterLab.
 from .channel_gradient import ChannelGradient
 from .input_gradient import InputGradient
 from .sliding_window import SlidingWindow
+from .stride_gradient import StrideGradient
 from .weight_gradient import WeightGradient
 
-__all__ = ["SlidingWindow", "WeightGradient", "InputGradient", "ChannelGradient"]
+__all__ = [
+    "SlidingWindow",
+    "WeightGradient",
+    "InputGradient",
+    "ChannelGradient",
+    "StrideGradient",
+]
