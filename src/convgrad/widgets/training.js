@@ -59,7 +59,7 @@ function tiles(parent, caption, count, rows, cols, label) {
 
 // The batch loss against the step, log scale, drawn up to the current step.
 function lossChart(parent, inputs) {
-  const [W, H, left, right, top, bottom] = [300, 130, 40, 10, 8, 22];
+  const [W, H, left, right, top, bottom] = [300, 130, 46, 10, 8, 22];
   const [lo, hi] = inputs.log_range;
   const last = inputs.last_step;
   const px = (s) => left + (s / last) * (W - left - right);
@@ -71,8 +71,8 @@ function lossChart(parent, inputs) {
   }, figure);
   svgEl("path", { class: "cg-axis", d: `M${left},${top} V${H - bottom} H${W - right}` }, svg);
   const labels = [
-    [left - 4, top + 4, fmt(10 ** hi), "end"],
-    [left - 4, H - bottom, fmt(10 ** lo), "end"],
+    [left - 4, top + 4, inputs.loss_labels[1], "end"],
+    [left - 4, H - bottom, inputs.loss_labels[0], "end"],
     [left, H - 6, "step 0", "start"],
     [W - right, H - 6, `step ${last}`, "end"],
   ];
@@ -97,7 +97,10 @@ function render({ model, el }) {
   const [h, w] = [inputs.sample.length, inputs.sample[0].length];
   const count = first.filters.length;
 
-  const root = htmlEl("div", { class: "cg-widget", "data-widget": "TrainingWatch" }, el);
+  const root = htmlEl("div", {
+    class: "cg-widget", "data-widget": "TrainingWatch", role: "group",
+    "aria-label": "Training watch: first-layer filters, their gradients, a digit's input gradient and the loss, by training step",
+  }, el);
   const position = syncedIndex(model, "position", frames.length, () => draw());
   const top = htmlEl("div", { class: "cg-row" }, root);
   const filters = tiles(top, "", count, kh, kw, `the ${count} first-layer filters W`);

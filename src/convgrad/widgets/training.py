@@ -103,6 +103,7 @@ class TrainingWatch(anywidget.AnyWidget):
         inputs = {
             "losses": [short(v) for v in losses],
             "log_range": [short(np.log10(losses.min())), short(np.log10(losses.max()))],
+            "loss_labels": [f"{losses.min():.2g}", f"{losses.max():.2g}"],
             "sample": grid(self.sample),
             "sample_max": float(np.max(self.sample)),
             "filter_scale": short(filter_scale),
