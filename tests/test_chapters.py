@@ -398,6 +398,14 @@ def test_chapter_runs_and_its_checks_report_agreement(name):
     assert "DIFFERS" not in text and "FAILED" not in text
 
 
+def test_training_chapter_runs_without_pytorch_and_says_what_it_skipped():
+    # `make book` has no PyTorch: chapter 14 must still train, check and say what it skipped
+    text = printed(execute("14_training", 'import sys\nsys.modules["torch"] = None'))
+    assert "test accuracy: " in text and "DIFFERS" not in text
+    assert text.count("skipped: PyTorch autograd") == 4  # gradient, W3, 20 steps, dL/dX
+    assert "largest relative difference" not in text
+
+
 # Each prelude breaks one function of convgrad the chapter relies on, after import.
 BREAK_FORWARD = """
 import convgrad

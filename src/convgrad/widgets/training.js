@@ -59,7 +59,7 @@ function tiles(parent, caption, count, rows, cols, label) {
 
 // The batch loss against the step, log scale, drawn up to the current step.
 function lossChart(parent, inputs) {
-  const [W, H, left, right, top, bottom] = [300, 130, 46, 10, 8, 22];
+  const [W, H, left, right, top, bottom] = [300, 130, 56, 10, 8, 22];
   const [lo, hi] = inputs.log_range;
   const last = inputs.last_step;
   const px = (s) => left + (s / last) * (W - left - right);

@@ -18,6 +18,11 @@ def short_grid(array) -> list[list[float]]:
     return [[short(v) for v in row] for row in np.asarray(array)]
 
 
+def axis_label(value: float) -> str:
+    """Two significant digits, without an exponent where the number is not tiny: 260, 0.0053."""
+    return f"{float(f'{value:.2g}'):g}"
+
+
 def _first_layer(name: str, value, count: int) -> np.ndarray:
     """(T, F, K_h, K_w) from (T, F, 1, K_h, K_w) or (T, F, K_h, K_w), else a ValueError."""
     array = np.asarray(value, dtype=np.float64)
@@ -103,7 +108,7 @@ class TrainingWatch(anywidget.AnyWidget):
         inputs = {
             "losses": [short(v) for v in losses],
             "log_range": [short(np.log10(losses.min())), short(np.log10(losses.max()))],
-            "loss_labels": [f"{losses.min():.2g}", f"{losses.max():.2g}"],
+            "loss_labels": [axis_label(losses.min()), axis_label(losses.max())],
             "sample": grid(self.sample),
             "sample_max": float(np.max(self.sample)),
             "filter_scale": short(filter_scale),
