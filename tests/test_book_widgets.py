@@ -14,6 +14,7 @@ from convgrad.widgets import (
     InputGradient,
     SlidingWindow,
     StrideGradient,
+    TrainingWatch,
     WeightGradient,
 )
 
@@ -202,3 +203,87 @@ def test_bad_inputs_are_refused_with_the_shapes():
         ChannelGradient(np.zeros((4, 4)), w4, np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match="outside"):
         ChannelGradient(x3, w4, np.zeros((2, 3, 3)), channel=3)
+
+
+# --- TrainingWatch (Chapter 14) -----------------------------------------------------------
+
+
+def fitted_filters(steps=7, seed=0):
+    """Three 3x3 filters fitted by gradient descent to a target layer, recorded every step.
+
+    L = 1/2 |conv(x, w) - target|^2 over a batch of four 6x6 inputs; the gradients come from
+    convgrad, as in the chapter.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(4, 1, 6, 6))
+    target = convgrad.conv(x, rng.normal(size=(3, 1, 3, 3)), padding=1)
+    w = rng.normal(size=(3, 1, 3, 3))
+    record = dict(losses=[], filters=[], filter_grads=[], input_grads=[])
+    for _ in range(steps):
+        residual = convgrad.conv(x, w, padding=1) - target
+        grads = convgrad.conv_backward(residual, x, w, padding=1)
+        record["losses"].append(0.5 * np.sum(residual**2))
+        record["filters"].append(w)
+        record["filter_grads"].append(grads.w)
+        record["input_grads"].append(grads.x[0, 0])  # the first input's dL/dX
+        w = w - 0.002 * grads.w
+    return x, target, record
+
+
+def test_training_watch_frames_equal_a_recomputation_by_the_loops():
+    x, target, record = fitted_filters()
+    shown = [0, 1, 3, 6]
+    widget = TrainingWatch(
+        steps=shown,
+        losses=record["losses"],
+        filters=[record["filters"][s] for s in shown],
+        filter_grads=[record["filter_grads"][s] for s in shown],
+        input_grads=[record["input_grads"][s] for s in shown],
+        sample=x[0, 0],
+    )
+    assert len(widget.frames) == len(shown)
+    assert widget.inputs["losses"] == pytest.approx(record["losses"], rel=1e-3)
+    np.testing.assert_array_equal(widget.inputs["sample"], x[0, 0])
+    approx = dict(rel=1e-3, abs=1e-12)  # the frames keep 4 significant digits
+    for index, step in enumerate(shown):
+        frame = widget.frame(index)
+        assert frame == widget.frames[index]
+        w = record["filters"][step]
+        residual = reference.conv(x, w, padding=1) - target
+        grad_w = reference.grad_w(residual, x, w, padding=1)
+        grad_x = reference.grad_x_gather(residual, x, w, padding=1)[0, 0]
+        assert frame["step"] == step
+        assert frame["loss"] == pytest.approx(0.5 * np.sum(residual**2), **approx)
+        assert np.array(frame["filters"]) == pytest.approx(w[:, 0], **approx)
+        assert np.array(frame["grads"]) == pytest.approx(grad_w[:, 0], **approx)
+        assert np.array(frame["grad_x"]) == pytest.approx(grad_x, **approx)
+        assert frame["grad_w_scale"] == pytest.approx(np.abs(grad_w).max(), **approx)
+        assert frame["grad_x_scale"] == pytest.approx(np.abs(grad_x).max(), **approx)
+        assert f"step {step}:" in frame["text"]
+    all_filters = np.array(record["filters"])[shown]
+    assert widget.inputs["filter_scale"] == pytest.approx(np.abs(all_filters).max(), rel=1e-3)
+
+
+def test_training_watch_refuses_bad_records_naming_the_shapes():
+    x, _, record = fitted_filters(steps=3)
+    good = dict(
+        steps=[0, 2],
+        losses=record["losses"],
+        filters=[record["filters"][s] for s in (0, 2)],
+        filter_grads=[record["filter_grads"][s] for s in (0, 2)],
+        input_grads=[record["input_grads"][s] for s in (0, 2)],
+        sample=x[0, 0],
+    )
+    TrainingWatch(**good)
+    with pytest.raises(ValueError, match=r"increasing whole numbers in 0\.\.2"):
+        TrainingWatch(**(good | dict(steps=[2, 0])))
+    with pytest.raises(ValueError, match=r"increasing whole numbers"):
+        TrainingWatch(**(good | dict(steps=[0, 3])))
+    with pytest.raises(ValueError, match=r"one input channel"):
+        TrainingWatch(**(good | dict(filters=np.zeros((2, 3, 2, 3, 3)))))
+    with pytest.raises(ValueError, match=r"filter_grads has shape \(2, 3, 2, 2\)"):
+        TrainingWatch(**(good | dict(filter_grads=np.zeros((2, 3, 2, 2)))))
+    with pytest.raises(ValueError, match=r"input_grads has shape \(2, 5, 6\)"):
+        TrainingWatch(**(good | dict(input_grads=np.zeros((2, 5, 6)))))
+    with pytest.raises(ValueError, match="outside"):
+        TrainingWatch(**good, position=2)

@@ -208,14 +208,28 @@ def widgets_visit(browser, site_url):
     visit.close()
 
 
-def widget_count():
-    html = (SITE / WIDGETS_PAGE).read_text()
+# The widgets that pick a cell of a grid; TrainingWatch (a slider over training steps) has
+# its own test below.
+GRID_WIDGETS = '.cg-widget:not([data-widget="TrainingWatch"])'
+
+
+def widget_states(page=WIDGETS_PAGE):
+    """The saved state of every convgrad widget on `page`, as (kind, state) pairs."""
+    html = (SITE / page).read_text()
     state_json = re.search(
         r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', html, re.S
     )
-    assert state_json, f"{WIDGETS_PAGE} carries no widget state"
-    state = json.loads(state_json.group(1))["state"]
-    return sum("data-widget" in model["state"].get("_esm", "") for model in state.values())
+    assert state_json, f"{page} carries no widget state"
+    states = []
+    for model in json.loads(state_json.group(1))["state"].values():
+        kind = re.search(r'"data-widget": "(\w+)"', model["state"].get("_esm", ""))
+        if kind:
+            states.append((kind.group(1), model["state"]))
+    return states
+
+
+def widget_count():
+    return sum(kind != "TrainingWatch" for kind, _ in widget_states())
 
 
 WIDGETS = range(widget_count()) if (SITE / WIDGETS_PAGE).exists() else [0]
@@ -292,12 +306,14 @@ def test_widgets_page_has_every_widget(widgets_visit):
         "roots => roots.map(r => r.dataset.widget)"
     )
     assert len(kinds) == widget_count()
+    assert sorted(kinds) == sorted(kind for kind, _ in widget_states())
     assert {
         "SlidingWindow",
         "WeightGradient",
         "InputGradient",
         "ChannelGradient",
         "StrideGradient",
+        "TrainingWatch",
     } <= set(kinds)
 
 
@@ -332,7 +348,7 @@ def test_download_menu_offers_the_bundle(browser, site_url):
 
 @pytest.mark.parametrize("n", WIDGETS)
 def test_widget_slider_moves_the_drawing(widgets_visit, n):
-    root = widgets_visit.page.locator(".cg-widget").nth(n)
+    root = widgets_visit.page.locator(GRID_WIDGETS).nth(n)
     slider = root.locator("input.cg-slider")
     last = int(slider.get_attribute("max"))
     assert last >= 1, "a widget with one position has nothing to show"
@@ -349,7 +365,7 @@ def test_widget_slider_moves_the_drawing(widgets_visit, n):
 
 @pytest.mark.parametrize("n", WIDGETS)
 def test_widget_keyboard_moves_the_selection(widgets_visit, n):
-    root = widgets_visit.page.locator(".cg-widget").nth(n)
+    root = widgets_visit.page.locator(GRID_WIDGETS).nth(n)
     root.locator("input.cg-slider").fill("0")
     grid = root.locator('svg[tabindex="0"]')
     assert grid.count() == 1, "each widget has one keyboard-focusable grid"
@@ -378,7 +394,7 @@ def test_widget_keyboard_moves_the_selection(widgets_visit, n):
 
 @pytest.mark.parametrize("n", WIDGETS)
 def test_widget_click_picks_a_cell(widgets_visit, n):
-    root = widgets_visit.page.locator(".cg-widget").nth(n)
+    root = widgets_visit.page.locator(GRID_WIDGETS).nth(n)
     root.locator("input.cg-slider").fill("0")
     cells = root.locator("g.cg-pick")
     count = cells.count()
@@ -397,7 +413,7 @@ def test_widget_click_picks_a_cell(widgets_visit, n):
 
 @pytest.mark.parametrize("n", WIDGETS)
 def test_widget_play_steps_through_positions(widgets_visit, n):
-    root = widgets_visit.page.locator(".cg-widget").nth(n)
+    root = widgets_visit.page.locator(GRID_WIDGETS).nth(n)
     root.locator("input.cg-slider").fill("0")
     play = root.locator("button.cg-play")
     before = snapshot(root)
@@ -450,6 +466,40 @@ def test_stride_control_redraws_and_the_numbers_follow(widgets_visit):
         ]
         assert sorted(marked) == expected
     assert len(seen) == last + 1
+
+
+def test_training_watch_slider_moves_the_picture(widgets_visit):
+    # the slider over training steps redraws filters, gradients and the loss curve
+    frames = next(state for kind, state in widget_states() if kind == "TrainingWatch")["frames"]
+    root = widgets_visit.page.locator('.cg-widget[data-widget="TrainingWatch"]').first
+    slider = root.locator("input.cg-slider")
+    assert slider.get_attribute("aria-label") == "training step"
+    assert root.locator('svg[role="img"][aria-label]').count() == 5
+    last = int(slider.get_attribute("max"))
+    assert last == len(frames) - 1 >= 2
+    slider.fill("0")
+    for target in (last, last // 2, 1, 0):
+        before = snapshot(root)
+        slider.fill(str(target))
+        frame = frames[target]
+        assert root.get_attribute("data-position") == str(target)
+        assert snapshot(root) != before, f"moving the slider to {target} changed nothing"
+        assert root.get_attribute("data-step") == str(frame["step"])
+        assert float(root.get_attribute("data-loss")) == frame["loss"]
+        assert root.locator(".cg-equation").inner_text() == frame["text"]
+        points = root.locator("polyline.cg-loss").get_attribute("points").split()
+        assert len(points) == frame["step"] + 1, "the loss curve ends at the step shown"
+        # colours come from the frame's numbers: its largest |gradient| gets the full colour
+        fills = (
+            root.locator("svg")
+            .nth(1)
+            .locator("rect.cg-heat")
+            .evaluate_all("cells => cells.map(c => c.getAttribute('fill'))")
+        )
+        grads = np.array(frame["grads"]).ravel()
+        assert len(fills) == grads.size
+        strongest = int(np.argmax(np.abs(grads)))
+        assert fills[strongest] in ("rgb(213,94,0)", "rgb(0,114,178)")
 
 
 def test_widgets_fit_a_phone(browser, site_url):

@@ -9,6 +9,7 @@ from .channel_gradient import ChannelGradient
 from .input_gradient import InputGradient
 from .sliding_window import SlidingWindow
 from .stride_gradient import StrideGradient
+from .training import TrainingWatch
 from .weight_gradient import WeightGradient
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "InputGradient",
     "ChannelGradient",
     "StrideGradient",
+    "TrainingWatch",
 ]
