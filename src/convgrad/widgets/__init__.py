@@ -7,6 +7,7 @@ The figures therefore work in the static HTML book as well as in JupyterLab.
 
 from .input_gradient import InputGradient
 from .sliding_window import SlidingWindow
+from .transposed_conv import TransposedConv
 from .weight_gradient import WeightGradient
 
-__all__ = ["SlidingWindow", "WeightGradient", "InputGradient"]
+__all__ = ["SlidingWindow", "WeightGradient", "InputGradient", "TransposedConv"]
