@@ -52,6 +52,12 @@ class TransposedConv(anywidget.AnyWidget):
         for s in strides:
             geometry = conv_geometry((1, 1, *x_size), (1, 1, *w.shape), stride=s, padding=padding)
             r = geometry.past_last_window
+            if r[0] != r[1]:
+                raise ValueError(
+                    f"x_size {x_size} and kernel {w.shape} leave r = {r} padded rows and "
+                    f"columns past the last window at stride {s}; the widget has one "
+                    f"output_padding for both axes: pick sizes with equal r"
+                )
             for output_padding in range(s):
                 settings.append(self._setting(s, output_padding, geometry.out_size, r))
         start = next(
