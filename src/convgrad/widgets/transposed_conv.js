@@ -43,14 +43,14 @@ function render({ model, el }) {
     root.dataset.inputs = JSON.stringify(inputs);
     const op = inputs.output_padding;
     const cols = inputs.z[0].length;
-    const classes = { pad: "cg-zero", inserted: "cg-zero cg-inserted", extra: "cg-zero cg-extra", delta: "" };
+    const classes = { pad: "cg-pad", inserted: "cg-zero", extra: "cg-zero cg-extra", delta: "" };
 
     const row = htmlEl("div", { class: "cg-row" }, body);
     const deltaGrid = drawGrid(row, "\u03b4 = \u2202L/\u2202Y", inputs.delta);
     const rotatedGrid = drawGrid(row, "W rotated 180\u00b0", inputs.w_rotated);
     const row2 = htmlEl("div", { class: "cg-row" }, body);
-    const spreadCaption = `\u03b4\u0302: ${s - 1} zero${s === 2 ? "" : "s"} between entries, ` +
-      `K\u22121\u2212p around` + (op ? `, +${op} from output_padding (dashed red)` : "");
+    const spreadCaption = `spread \u03b4: ${s - 1} zero${s === 2 ? "" : "s"} between entries, ` +
+      `K\u22121\u2212p around (italic)` + (op ? `, +${op} from output_padding (dashed red)` : "");
     const spreadGrid = drawGrid(row2, spreadCaption, inputs.spread, {
       kind: (r, c) => classes[inputs.spread_kind[r][c]],
     });

@@ -128,7 +128,7 @@ class TransposedConv(anywidget.AnyWidget):
                     "out": list(out),
                     "taps": [list(t) for t in taps],
                     "value": value,
-                    "equation": f"Z[{out[0]},{out[1]}] = \u03a3 rot180(W)\u00b7\u03b4\u0302 = "
+                    "equation": f"Z[{out[0]},{out[1]}] = \u03a3 rot180(W)\u00b7(spread \u03b4) = "
                     + " + ".join(terms)
                     + f" = {number(value)}",
                 }
