@@ -15,6 +15,7 @@ from convgrad.widgets import (
     SlidingWindow,
     StrideGradient,
     TrainingWatch,
+    TransposedConv,
     WeightGradient,
 )
 
@@ -177,6 +178,59 @@ def test_stride_gradient_refuses_a_stride_it_has_no_frames_for():
         widget.stride = 3
     with pytest.raises(ValueError, match="increasing"):
         StrideGradient(np.zeros((6, 6)), np.ones((2, 2)), strides=(2, 1))
+
+
+@pytest.mark.parametrize(
+    "x_size, kernel, padding",
+    [((6, 6), (3, 3), 1), ((7, 7), (2, 2), 0), ((8, 8), (4, 4), 2), ((7, 6), (3, 2), 1)],
+)
+def test_transposed_conv_shows_conv_transpose_and_the_input_gradient(x_size, kernel, padding):
+    w = np.random.default_rng(1).integers(-2, 3, size=kernel).astype(float)
+    widget = TransposedConv(x_size, w, padding=padding)
+    strides = sorted({state["inputs"]["stride"][0] for state in widget.settings})
+    assert strides == [1, 2, 3] and len(widget.settings) == 1 + 2 + 3
+    x = np.random.default_rng(2).normal(size=(1, 1, *x_size))
+    for state in widget.settings:
+        inputs, frames = state["inputs"], state["frames"]
+        s, output_padding = inputs["stride"][0], inputs["output_padding"]
+        delta = np.array(inputs["delta"])[None, None]
+        options = dict(stride=s, padding=padding)
+        z = convgrad.conv_transpose(delta, w[None, None], output_padding=output_padding, **options)
+        geometry = convgrad.conv_geometry(x.shape, (1, 1, *kernel), **options)
+        assert geometry.out_size == delta.shape[2:]
+        r = geometry.past_last_window
+        assert inputs["r"] == list(r)
+        # only output_padding = r gives the forward input's size, and then it is dL/dX
+        assert inputs["matches"] == (r == (output_padding, output_padding))
+        assert inputs["matches"] == (z.shape[2:] == x_size)
+        if inputs["matches"]:
+            grad_x = reference.conv_backward(delta, x, w[None, None], **options).x
+            np.testing.assert_allclose(z, grad_x, atol=1e-12)
+        np.testing.assert_array_equal(np.array(inputs["z"]), z[0, 0])
+        spread = np.array(inputs["spread"])
+        rotated = np.array(inputs["w_rotated"])
+        assert len(frames) == z[0, 0].size
+        for index, frame in enumerate(frames):
+            assert frame["value"] == pytest.approx(z[0, 0].flat[index], abs=1e-12)
+            taps = [spread[tuple(t)] for t in frame["taps"]]
+            assert np.dot(rotated.ravel(), taps) == pytest.approx(frame["value"], abs=1e-12)
+        # the zeros output_padding adds are the last rows and columns of the spread delta
+        kinds = np.array(inputs["spread_kind"])
+        extra = kinds == "extra"
+        assert extra.sum() == spread.size - (spread.shape[0] - output_padding) * (
+            spread.shape[1] - output_padding
+        )
+        assert np.all(spread[extra] == 0) and np.all(spread[kinds == "inserted"] == 0)
+        assert np.count_nonzero(kinds == "delta") == delta.size
+
+
+def test_transposed_conv_refuses_what_it_cannot_draw():
+    with pytest.raises(ValueError, match="padding 3 must lie in 0..K-1"):
+        TransposedConv((6, 6), np.ones((3, 3)), padding=3)
+    with pytest.raises(ValueError, match="stride 4 is not one of"):
+        TransposedConv((6, 6), np.ones((3, 3)), stride=4)
+    with pytest.raises(ValueError, match=r"r = \(0, 1\).*one output_padding for both axes"):
+        TransposedConv((7, 5), np.ones((3, 2)))
 
 
 def test_equations_write_out_the_numbers():

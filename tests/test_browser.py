@@ -181,6 +181,17 @@ def displayed_terms(equation):
 
 def expected_value(kind, inputs, index):
     """What convgrad computes for the widget's inputs at this index (reading order)."""
+    if kind == "TransposedConv":
+        delta = np.array(inputs["delta"], dtype=float)[None, None]
+        w = np.array(inputs["w"], dtype=float)[None, None]
+        z = convgrad.conv_transpose(
+            delta,
+            w,
+            stride=tuple(inputs["stride"]),
+            padding=inputs["padding"],
+            output_padding=inputs["output_padding"],
+        )
+        return z[0, 0].flat[index]
     x = np.array(inputs["x"], dtype=float)[None, None]
     w = np.array(inputs["w"], dtype=float)[None, None]
     options = dict(
@@ -500,6 +511,51 @@ def test_training_watch_slider_moves_the_picture(widgets_visit):
         assert len(fills) == grads.size
         strongest = int(np.argmax(np.abs(grads)))
         assert fills[strongest] in ("rgb(213,94,0)", "rgb(0,114,178)")
+
+
+def transposed_conv_roots(visit):
+    roots = visit.page.locator('.cg-widget[data-widget="TransposedConv"]')
+    assert roots.count() >= 1, "no TransposedConv on the widgets page"
+    return roots
+
+
+def test_transposed_conv_stride_and_output_padding_change_the_picture(widgets_visit):
+    root = transposed_conv_roots(widgets_visit).first
+    stride = root.locator("select.cg-stride")
+    output_padding = root.locator("select.cg-output-padding")
+    root.locator("input.cg-slider").fill("3")
+    seen = set()
+    for s in stride.locator("option").all_inner_texts():
+        before = snapshot(root)
+        was = json.loads(root.get_attribute("data-inputs"))["stride"][0]
+        stride.select_option(s)
+        inputs = json.loads(root.get_attribute("data-inputs"))
+        assert inputs["stride"] == [int(s), int(s)]
+        if int(s) != was:
+            assert snapshot(root) != before, f"stride {s} changed nothing"
+        # a new stride starts at the output_padding that gives dL/dX back: r
+        assert inputs["matches"] and inputs["output_padding"] == inputs["r"][0]
+        assert output_padding.locator("option").count() == int(s)
+        check_numbers(root)
+        for op in output_padding.locator("option").all_inner_texts():
+            before = snapshot(root)
+            was = json.loads(root.get_attribute("data-inputs"))["output_padding"]
+            output_padding.select_option(op)
+            inputs = json.loads(root.get_attribute("data-inputs"))
+            assert inputs["output_padding"] == int(op)
+            if int(op) != was:
+                assert snapshot(root) != before, f"output_padding {op} changed nothing"
+            z = np.array(inputs["z"])
+            matches = z.shape == tuple(inputs["x_size"])
+            assert matches == (int(op) == inputs["r"][0]) == inputs["matches"]
+            verdict = root.locator("p.cg-ok, p.cg-wrong").inner_text()
+            assert ("must be" in verdict) != matches, verdict
+            # the marked outputs: exactly the rows and columns output_padding adds
+            extra = root.locator('svg[tabindex="0"] g.cg-extra').count()
+            assert extra == z.size - (z.shape[0] - int(op)) * (z.shape[1] - int(op))
+            check_numbers(root)
+            seen.add((int(s), int(op)))
+    assert len(seen) == 1 + 2 + 3, f"stride 1..3 and every output_padding < stride: {seen}"
 
 
 def test_widgets_fit_a_phone(browser, site_url):

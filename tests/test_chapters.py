@@ -44,6 +44,7 @@ CHAPTERS = {
     "08_stride": ("Q5",),
     "09_padding": (),
     "10_dilation_groups": (),
+    "11_one_formula": (),  # answers no reader question: no opening box
     "14_training": (),
 }
 
@@ -376,6 +377,30 @@ def test_conv_forward_verdict_passes_on_convgrad_and_raises_on_a_flipped_kernel(
         conv_forward_verdict(x, w, b, stride=2, padding=1, forward=true_convolution)
 
 
+def test_transpose_backward_verdict_passes_and_raises_on_a_wrong_output_padding():
+    # r = 1 row past the last window: output_padding matters
+    case = dict(x=(2, 3, 8, 7), w=(4, 3, 3, 2), settings=dict(stride=2, padding=1))
+    x, w, delta = case_arrays(case, seed=3)
+    settings = case["settings"]
+    assert verdict.transpose_backward_verdict(x, w, delta, **settings).ok
+    x_asym = np.random.default_rng(4).normal(size=(1, 3, 8, 6))
+    pads = dict(stride=2, padding=((0, 1), (2, 1)))
+    delta_asym = np.ones(convgrad.output_shape(x_asym.shape, w.shape, **pads))
+    assert verdict.transpose_backward_verdict(x_asym, w, delta_asym, **pads).ok
+
+    def no_output_padding(grad_y, x_shape, w, **settings):
+        """conv_transpose as the backward, output_padding forgotten, zero-filled to size."""
+        short = convgrad.conv_transpose(grad_y, w, **settings)
+        grad_x = np.zeros(x_shape)
+        grad_x[(..., *(slice(0, n) for n in short.shape[2:]))] = short
+        return grad_x
+
+    with pytest.raises(AssertionError, match="DIFFERS"):
+        verdict.transpose_backward_verdict(
+            x, w, delta, **settings, grad_x_as_transpose=no_output_padding
+        )
+
+
 # --- the chapters themselves: they run, and they stop when convgrad is wrong ------------
 
 
@@ -454,6 +479,15 @@ BREAK_GRAD_B = BREAK_GRAD_W.replace(
 BREAK_CHANNELS = BREAK_GRAD_W.replace(
     "x=right.x, w=right.w[..., ::-1, ::-1].copy()", "x=right.x[:, ::-1].copy(), w=right.w"
 )
+# conv_transpose without its kernel flip (a common slip: the flip is the transpose)
+BREAK_TRANSPOSE = """
+import convgrad
+_right_transpose = convgrad.conv_transpose
+def _unflipped(x, w, b=None, **kw):
+    flipped = w[(..., *[slice(None, None, -1)] * (w.ndim - 2))].copy()
+    return _right_transpose(x, flipped, b, **kw)
+convgrad.conv_transpose = _unflipped
+"""
 
 
 @pytest.mark.parametrize(
@@ -467,6 +501,7 @@ BREAK_CHANNELS = BREAK_GRAD_W.replace(
         ("08_stride", BREAK_GRAD_X),
         ("09_padding", BREAK_GRAD_X),
         ("10_dilation_groups", BREAK_GRAD_W_DILATION),
+        ("11_one_formula", BREAK_TRANSPOSE),
         ("14_training", BREAK_GRAD_W),
     ],
 )

@@ -365,3 +365,79 @@ def _torch_conv_backward(torch, grad_y, x, w, geometry):
     y = conv_nd(x_leaf, w_leaf, b_leaf, **geometry)
     y.backward(torch.from_numpy(grad_y))
     return x_leaf.grad.numpy(), w_leaf.grad.numpy(), b_leaf.grad.numpy()
+
+
+def transpose_backward_verdict(
+    x: np.ndarray,
+    w: np.ndarray,
+    grad_y: np.ndarray,
+    *,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    grad_x_as_transpose: Callable | None = None,
+    use_torch: bool = True,
+) -> Verdict:
+    """Check dL/dX of conv computed as a transposed convolution (Chapter 11).
+
+    Ours is `grad_x_as_transpose` (default convgrad.grad_x_as_conv_transpose); it is
+    compared with the loop reference, central differences of convgrad.conv and PyTorch's
+    conv_transpose1d/2d/3d called with the forward's settings and output_padding = r,
+    the padded rows past the last window. A (before, after) padding is a pad layer, so
+    there PyTorch gets padding 0 and its result is cropped (the pad layer's backward).
+    """
+    import convgrad
+    from convgrad import reference
+
+    ours_f = grad_x_as_transpose or convgrad.grad_x_as_conv_transpose
+    geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    x, w, grad_y = (np.asarray(a, dtype=np.float64) for a in (x, w, grad_y))
+    label = "∂L/∂X"
+
+    def loss(x):
+        return float(np.sum(grad_y * convgrad.conv(x, w, **geometry)))
+
+    ours = {label: ours_f(grad_y, x.shape, w, **geometry)}
+    others: dict[str, Mapping[str, np.ndarray] | str] = {
+        "reference loops": {label: reference.conv_backward(grad_y, x, w, **geometry).x},
+        "central differences": {label: central_differences(loss, {"x": x})["x"]},
+    }
+    conv_geometry = convgrad.conv_geometry(x.shape, w.shape, **geometry)
+    torch = _torch() if use_torch else None
+    if torch is None:
+        name = f"PyTorch conv_transpose{x.ndim - 2}d"
+        others[name] = "PyTorch not installed" if use_torch else "not requested"
+    else:
+        name = f"PyTorch {torch.__version__.split('+')[0]} conv_transpose{x.ndim - 2}d"
+        others[name] = {label: _torch_transpose_backward(torch, grad_y, w, conv_geometry)}
+    shapes = f"X {x.shape}, W {w.shape}, δ {grad_y.shape}"
+    settings = ", ".join(f"{key}={value}" for key, value in geometry.items())
+    title = f"∂L/∂X as conv_transpose(δ, W, output_padding=r)\nfor {shapes}\n{settings}"
+    return numeric_verdict(title, ours, others)
+
+
+def _torch_transpose_backward(torch, grad_y, w, geometry):
+    """PyTorch's conv_transpose as conv's input gradient, cropped where padding is asymmetric."""
+    import torch.nn.functional as functional
+
+    transpose_nd = getattr(functional, f"conv_transpose{geometry.ndim}d")
+    symmetric = all(before == after for before, after in geometry.padding)
+    with torch.no_grad():
+        grad_x = transpose_nd(
+            torch.from_numpy(grad_y),
+            torch.from_numpy(w),
+            stride=geometry.stride,
+            padding=tuple(before for before, _ in geometry.padding) if symmetric else 0,
+            output_padding=geometry.past_last_window,
+            dilation=geometry.dilation,
+            groups=geometry.groups,
+        ).numpy()
+    if symmetric:
+        return grad_x
+    # the gradient of the padded input, then the pad layer's backward: a crop
+    sizes = geometry.x_shape[2:]
+    window = tuple(
+        slice(before, before + n) for (before, _), n in zip(geometry.padding, sizes, strict=True)
+    )
+    return grad_x[(..., *window)]

@@ -10,6 +10,7 @@ from .input_gradient import InputGradient
 from .sliding_window import SlidingWindow
 from .stride_gradient import StrideGradient
 from .training import TrainingWatch
+from .transposed_conv import TransposedConv
 from .weight_gradient import WeightGradient
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "InputGradient",
     "ChannelGradient",
     "StrideGradient",
+    "TransposedConv",
     "TrainingWatch",
 ]
