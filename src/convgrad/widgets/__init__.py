@@ -6,8 +6,9 @@ The figures therefore work in the static HTML book as well as in JupyterLab.
 """
 
 from .channel_gradient import ChannelGradient
+from .im2col_view import Im2col
 from .input_gradient import InputGradient
 from .sliding_window import SlidingWindow
 from .weight_gradient import WeightGradient
 
-__all__ = ["SlidingWindow", "WeightGradient", "InputGradient", "ChannelGradient"]
+__all__ = ["SlidingWindow", "WeightGradient", "InputGradient", "ChannelGradient", "Im2col"]
