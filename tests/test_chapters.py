@@ -41,6 +41,7 @@ CHAPTERS = {
     "06_channels_filters": ("Q3", "Q4"),
     "07_bias_batch": ("Q3", "Q5"),
     "10_dilation_groups": (),
+    "12_vectorizing": ("Q5",),
 }
 
 
@@ -162,7 +163,7 @@ def test_boxed_result_is_rendered_from_the_checked_object(name):
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_a_picture_or_widget(name):
     code = "\n".join(c.source for c in load(name).cells if c.cell_type == "code")
-    widgets = r"SlidingWindow\(|WeightGradient\(|InputGradient\(|ChannelGradient\("
+    widgets = r"SlidingWindow\(|WeightGradient\(|InputGradient\(|ChannelGradient\(|Im2col\("
     assert re.search(rf"plt\.subplots|{widgets}", code)
 
 
@@ -436,6 +437,17 @@ BREAK_GRAD_X = BREAK_GRAD_W.replace(
 BREAK_GRAD_B = BREAK_GRAD_W.replace(
     "w=right.w[..., ::-1, ::-1].copy(), b=right.b", "w=right.w, b=grad_y[0].sum(axis=(1, 2))"
 )
+# col2im as an inverse (overlapping windows averaged), not the adjoint (summed)
+BREAK_COL2IM = """
+import numpy as np
+import convgrad
+_right_col2im = convgrad.col2im
+def _averaging_col2im(cols, x_shape, kernel, **kw):
+    covered = convgrad.im2col(np.ones(x_shape), kernel, **kw)
+    count = _right_col2im(covered, x_shape, kernel, **kw)
+    return _right_col2im(cols, x_shape, kernel, **kw) / np.maximum(count, 1)
+convgrad.col2im = _averaging_col2im
+"""
 # the channel axes not swapped back: each input channel gets another channel's gradient
 BREAK_CHANNELS = BREAK_GRAD_W.replace(
     "x=right.x, w=right.w[..., ::-1, ::-1].copy()", "x=right.x[:, ::-1].copy(), w=right.w"
@@ -451,6 +463,7 @@ BREAK_CHANNELS = BREAK_GRAD_W.replace(
         ("06_channels_filters", BREAK_CHANNELS),
         ("07_bias_batch", BREAK_GRAD_B),
         ("10_dilation_groups", BREAK_GRAD_W_DILATION),
+        ("12_vectorizing", BREAK_COL2IM),
     ],
 )
 def test_chapter_stops_when_convgrad_is_wrong(name, prelude):
