@@ -87,13 +87,14 @@ class Im2col(anywidget.AnyWidget):
         read = reads[window]
         first, last = read[0], read[-1]
         most = int(count.max())
+        # the pixel of this window covered most often so far: where the adding shows
+        shown = tuple(max(read.tolist(), key=lambda pixel: count[tuple(pixel)]))
         equation = (
             f"window ({window[0]},{window[1]}) \u2192 column {t}: rows {first[0]}\u2013{last[0]}, "
             f"columns {first[1]}\u2013{last[1]} of X, read top to bottom. col2im of columns "
             f"0\u2013{t}: each pixel holds X times the windows that covered it "
-            f"(up to {most}), e.g. pixel ({first[0]},{first[1]}) = "
-            f"{int(count[tuple(first)])}\u00b7{number(self.x[tuple(first)])} = "
-            f"{number(added[tuple(first)])}"
+            f"(up to {most}), e.g. pixel ({shown[0]},{shown[1]}) = "
+            f"{int(count[shown])}\u00b7{number(self.x[shown])} = {number(added[shown])}"
         )
         return {
             "window": list(window),
