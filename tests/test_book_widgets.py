@@ -11,6 +11,7 @@ import convgrad
 from convgrad import reference
 from convgrad.widgets import (
     ChannelGradient,
+    Im2col,
     InputGradient,
     SlidingWindow,
     StrideGradient,
@@ -233,6 +234,40 @@ def test_transposed_conv_refuses_what_it_cannot_draw():
         TransposedConv((7, 5), np.ones((3, 2)))
 
 
+@pytest.mark.parametrize(
+    "shape, kernel, settings",
+    [((5, 5), (3, 3), {}), ((5, 5), 3, dict(stride=2)), ((6, 7), (2, 3), dict(dilation=(2, 1)))],
+    ids=str,
+)
+def test_im2col_shows_columns_and_col2im_adds_them_back(shape, kernel, settings):
+    x = np.random.default_rng(5).integers(-3, 4, size=shape).astype(float)
+    widget = Im2col(x, kernel, **settings)
+    cols = convgrad.im2col(x[None, None], kernel, **settings)[0]
+    np.testing.assert_array_equal(np.array(widget.inputs["cols"]), cols)
+    windows = cols.shape[1]
+    assert len(widget.frames) == windows == np.prod(widget.inputs["out_size"])
+    for t in range(windows):
+        frame = widget.frame(t)
+        # the pixels window t reads, in column order, hold column t
+        read = [x[r, c] for r, c in frame["reads"]]
+        np.testing.assert_array_equal(read, cols[:, t])
+        # col2im of the columns 0..t by the loop: every column added onto its window
+        added, count = np.zeros(shape), np.zeros(shape)
+        for u in range(t + 1):
+            for (r, c), value in zip(widget.frame(u)["reads"], cols[:, u], strict=True):
+                added[r, c] += value
+                count[r, c] += 1
+        np.testing.assert_allclose(np.array(frame["added"]), added, atol=1e-12)
+        np.testing.assert_array_equal(np.array(frame["count"]), count)
+    last = widget.frames[-1]
+    ones = np.ones((1, 1, *shape))
+    overlap = convgrad.col2im(
+        convgrad.im2col(ones, kernel, **settings), ones.shape, kernel, **settings
+    )[0, 0]
+    np.testing.assert_array_equal(np.array(last["count"]), overlap)
+    np.testing.assert_allclose(np.array(last["added"]), overlap * x, atol=1e-12)
+
+
 def test_equations_write_out_the_numbers():
     x = np.array([[1.0, -2.0], [3.0, 4.0]])
     w = np.array([[2.0]])
@@ -257,6 +292,10 @@ def test_bad_inputs_are_refused_with_the_shapes():
         ChannelGradient(np.zeros((4, 4)), w4, np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match="outside"):
         ChannelGradient(x3, w4, np.zeros((2, 3, 3)), channel=3)
+    with pytest.raises(ValueError, match=r"shape \(1, 4, 4\)"):
+        Im2col(np.zeros((1, 4, 4)), 2)
+    with pytest.raises(ValueError, match="outside the 9 windows"):
+        Im2col(x, 2, position=9)
 
 
 # --- TrainingWatch (Chapter 14) -----------------------------------------------------------

@@ -296,10 +296,36 @@ def check_channel_numbers(root):
     return c
 
 
+def check_im2col_numbers(root):
+    """Im2col: the matrix is convgrad.im2col's with column t framed, and the two lower grids
+    are col2im of the columns 0..t and of as many columns of ones (the overlap count)."""
+    inputs = json.loads(root.get_attribute("data-inputs"))
+    t = int(root.get_attribute("data-position"))
+    x = np.array(inputs["x"], dtype=float)[None, None]
+    options = dict(stride=tuple(inputs["stride"]), dilation=tuple(inputs["dilation"]))
+    kernel = tuple(inputs["kernel"])
+    cols = convgrad.im2col(x, kernel, **options)
+    close = dict(rel=1e-3, abs=1e-9)  # the widget shows 4 significant digits
+    matrix = root.locator('figure[data-role="cols"]')
+    assert shown_grid(matrix) == pytest.approx(cols[0], **close)
+    hit = matrix.locator("g.cg-hit").evaluate_all("cells => cells.map(g => +g.dataset.col)")
+    assert sorted(set(hit)) == [t] and len(hit) == cols.shape[1], "column t marked"
+    kept = np.zeros_like(cols)
+    kept[..., : t + 1] = 1
+    added = convgrad.col2im(cols * kept, x.shape, kernel, **options)[0, 0]
+    ones = convgrad.im2col(np.ones_like(x), kernel, **options)
+    count = convgrad.col2im(ones * kept, x.shape, kernel, **options)[0, 0]
+    assert shown_grid(root.locator('figure[data-role="added"]')) == pytest.approx(added, **close)
+    assert shown_grid(root.locator('figure[data-role="count"]')) == pytest.approx(count, **close)
+    return t
+
+
 def check_numbers(root):
     kind = root.get_attribute("data-widget")
     if kind == "ChannelGradient":
         return check_channel_numbers(root)
+    if kind == "Im2col":
+        return check_im2col_numbers(root)
     inputs = json.loads(root.get_attribute("data-inputs"))
     index = int(root.get_attribute("data-position"))
     expected = expected_value(kind, inputs, index)
@@ -325,6 +351,7 @@ def test_widgets_page_has_every_widget(widgets_visit):
         "ChannelGradient",
         "StrideGradient",
         "TrainingWatch",
+        "Im2col",
     } <= set(kinds)
 
 

@@ -6,6 +6,7 @@ The figures therefore work in the static HTML book as well as in JupyterLab.
 """
 
 from .channel_gradient import ChannelGradient
+from .im2col_view import Im2col
 from .input_gradient import InputGradient
 from .sliding_window import SlidingWindow
 from .stride_gradient import StrideGradient
@@ -21,4 +22,5 @@ __all__ = [
     "StrideGradient",
     "TransposedConv",
     "TrainingWatch",
+    "Im2col",
 ]
