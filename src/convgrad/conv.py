@@ -8,8 +8,9 @@ im2col(x) the matrix of all windows, one product per kernel row k0 does the work
     y          = sum over k0 of W[k0] @ rows(x, k0)          (+ b)
     dL/dW[k0]  = grad_y @ rows(x, k0)^T
     dL/db      = grad_y @ 1, summed over the batch
-    dL/dx      = col2im(sum over k0 of W[k0]^T @ grad_y)    (a scatter; at stride 1, when
-                 cheaper, the gather conv(grad_y, rotated and channel-swapped W))
+    dL/dx      = col2im(sum over k0 of W[k0]^T @ grad_y)    (a scatter; when cheaper, the
+                 gather conv(grad_y, rotated and channel-swapped W), at a stride > 1 one
+                 stride-1 correlation per phase of the stride)
 
 rows(x, k0) is the part of im2col(x) that kernel row k0 multiplies. It is never copied:
 x is unfolded along every kernel axis except the first ("partial im2col"), and the
