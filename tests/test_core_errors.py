@@ -414,3 +414,18 @@ def test_numpy_integers_are_accepted_as_sizes():
     # np.int64 from shape arithmetic is an int; only bool is refused
     y = convgrad.conv(X2, W2, stride=np.int64(2), padding=np.int32(1), groups=np.int64(1))
     assert y.shape == (1, 4, 3, 3)
+
+
+def test_a_cached_geometry_does_not_let_bad_arguments_through():
+    # check_call caches the geometry of plain arguments; True == 1 and hash(True) == hash(1),
+    # so a call with stride=1 must not make stride=True look valid
+    x, w = np.zeros((1, 1, 5, 5)), np.zeros((1, 1, 3, 3))
+    convgrad.conv(x, w, stride=1, groups=1)
+    with pytest.raises(TypeError, match="stride"):
+        convgrad.conv(x, w, stride=True)
+    with pytest.raises(TypeError, match="groups"):
+        convgrad.conv_backward(np.zeros((1, 1, 3, 3)), x, w, groups=True)
+    with pytest.raises(ValueError, match="padding"):  # errors are raised on every call
+        convgrad.conv(x, w, padding=-1)
+    with pytest.raises(ValueError, match="padding"):
+        convgrad.conv(x, w, padding=-1)

@@ -4,6 +4,9 @@ The fast path and the loops against each other and against a convolution of x wi
 zeros written out by hand.
 """
 
+import importlib
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -130,3 +133,20 @@ def test_input_dilation_one_is_the_plain_convolution(rng):
     y = convgrad.conv(x, w, **options)
     np.testing.assert_array_equal(y, convgrad.conv(x, w, input_dilation=1, **options))
     np.testing.assert_array_equal(y, convgrad.conv(x, w, input_dilation=(1, 1), **options))
+
+
+# the fast path computes dL/dx by a gather (one stride-1 correlation per phase of the
+# stride) or a scatter (col2im), chosen by channel counts: each forced in turn
+@pytest.mark.parametrize("way", ["gather", "scatter"])
+@settings(max_examples=75, deadline=None, derandomize=True, database=None)
+@given(config=dilated_configs())
+def test_both_input_gradients_match_loops(way, config):
+    x_shape, w_shape, options, seed = config
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    grad_y = rng.standard_normal(convgrad.output_shape(x_shape, w_shape, **options))
+    with mock.patch.object(importlib.import_module("convgrad.conv"), "INPUT_GRADIENT", way):
+        fast = convgrad.conv_backward(grad_y, x, w, **options)
+    loops = reference.conv_backward(grad_y, x, w, **options)
+    for ours, expected in zip(fast, loops, strict=True):
+        assert relative_error(ours, expected) <= 1e-13

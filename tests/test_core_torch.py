@@ -123,3 +123,34 @@ def test_matches_torch_larger_shapes(x_shape, w_shape, options, torch_conv, rng)
     expected = torch_conv(x, w, b, grad_y, **options)
     for ours, theirs in zip((y, *grads), expected, strict=True):
         assert relative_error(ours, theirs) <= 1e-10
+
+
+# dL/dx by a gather (a stride-1 correlation per phase of the stride) or a scatter (col2im);
+# the automatic choice depends on the channel counts: here each way is forced in turn
+@pytest.mark.parametrize("way", ["gather", "scatter"])
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(config=conv_configs())
+def test_both_input_gradients_match_torch(way, config, torch_conv):
+    conv_module = importlib.import_module("convgrad.conv")
+    with mock.patch.object(conv_module, "INPUT_GRADIENT", way):
+        _compare(config, np.float64, 1e-10, torch_conv)
+        _float32_close_to_float64(config)
+
+
+def _float32_close_to_float64(config):
+    """convgrad in float32 within 1e-4 (relative) of convgrad in float64, same inputs."""
+    rng = np.random.default_rng(config["seed"])
+    x = rng.standard_normal(config["x_shape"])
+    w = rng.standard_normal(config["w_shape"])
+    options = config["options"]
+    grad_y = rng.standard_normal(convgrad.output_shape(x.shape, w.shape, **options))
+    exact = [convgrad.conv(x, w, **options), *convgrad.conv_backward(grad_y, x, w, **options)]
+    single = [a.astype(np.float32) for a in (x, w, grad_y)]
+    rounded = [
+        convgrad.conv(single[0], single[1], **options),
+        *convgrad.conv_backward(single[2], single[0], single[1], **options),
+    ]
+    names = ["y", "grad_x", "grad_w", "grad_b"]
+    for name, ours, expected in zip(names, rounded, exact, strict=True):
+        assert ours.dtype == np.float32, name
+        assert relative_error(ours, expected) <= 1e-4, (name, config)

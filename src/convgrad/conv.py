@@ -8,8 +8,9 @@ im2col(x) the matrix of all windows, one product per kernel row k0 does the work
     y          = sum over k0 of W[k0] @ rows(x, k0)          (+ b)
     dL/dW[k0]  = grad_y @ rows(x, k0)^T
     dL/db      = grad_y @ 1, summed over the batch
-    dL/dx      = col2im(sum over k0 of W[k0]^T @ grad_y)    (a scatter; at stride 1, when
-                 cheaper, the gather conv(grad_y, rotated and channel-swapped W))
+    dL/dx      = col2im(sum over k0 of W[k0]^T @ grad_y)    (a scatter; when cheaper, the
+                 gather conv(grad_y, rotated and channel-swapped W), at a stride > 1 one
+                 stride-1 correlation per phase of the stride)
 
 rows(x, k0) is the part of im2col(x) that kernel row k0 multiplies. It is never copied:
 x is unfolded along every kernel axis except the first ("partial im2col"), and the
@@ -33,7 +34,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import lru_cache
-from math import prod
+from itertools import product
+from math import gcd, prod
+from typing import NamedTuple
 
 import numpy as np
 
@@ -119,9 +122,7 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, in
     ones = np.ones(grad_y_by_group.shape[-1], dtype=x.dtype)
     grad_b = (grad_y_by_group @ ones).sum(axis=0).reshape(-1)
 
-    # dL/dx by a gather (Chapters 5-6) or a scatter (Chapters 8, 12): at stride 1 the gather
-    # is one more convolution, and cheaper when grad_y has no more channels than x
-    gather = all(s == 1 for s in geo.stride) and geo.out_channels <= geo.in_channels
+    gather = _input_gradient_by_gather(geo)
     grad_w_rows = np.zeros(w_rows.shape, dtype=x.dtype)
     grad_xp = None if gather else np.zeros((*x.shape[:2], *looped.padded_size), dtype=x.dtype)
     scratch = _Scratch(x.dtype)
@@ -242,6 +243,22 @@ COLUMNS_BUDGET = 4 * 2**20  # bytes of partial im2col per block
 
 # below this many columns per kernel row, the matrices are too thin for the BLAS to be quick
 THIN_ROWS = 32
+
+# how dL/dx is computed: "gather", "scatter", or "auto" (_input_gradient_by_gather decides)
+INPUT_GRADIENT = "auto"
+
+
+def _input_gradient_by_gather(geometry: ConvGeometry) -> bool:
+    """dL/dx by a gather (Chapters 5-6) or a scatter (Chapters 8, 12)?
+
+    The gather is one more convolution per phase, its products' inner dimension F * K**2
+    (F * taps of the phase); the scatter's W^T @ grad_y has inner dimension F only, then
+    adds its columns back (col2im). Measured: the gather wins when grad_y has no more
+    channels than x (by 10-30%), at every stride; with more (F > C) the scatter does.
+    """
+    if INPUT_GRADIENT != "auto":
+        return INPUT_GRADIENT == "gather"
+    return geometry.out_channels <= geometry.in_channels
 
 
 def _first_axis_looped(x, w, geometry: ConvGeometry):
@@ -432,24 +449,87 @@ def _rotated_swapped(w, groups: int):
 
 
 def _grad_x_by_full_correlation(grad_y, w, geometry: ConvGeometry):
-    """At stride 1, dL/dx = conv(grad_y, rotated and channel-swapped w) (Chapters 5 and 6).
+    """dL/dx = conv(zero-inserted grad_y, rotated and channel-swapped w) (Chapters 5, 6, 8).
 
-    grad_y gets d*(K-1) zeros on each side (the "full" convolution) minus x's own padding,
-    so the result has exactly x's size; where x's padding is wider than that, grad_y is
-    cropped instead (those outputs only ever saw padding zeros).
+    Written out, the inserted zeros would cost stride**ndim times the products. Split by
+    phase instead: the padded-input positions r, r + s, r + 2s, ... receive only the kernel
+    taps k with k * d = r (mod s), so each phase is an ordinary stride-1 full correlation
+    of grad_y with a sub-kernel (taps k0, k0 + s/g, ..., dilation d/g, g = gcd(s, d)).
+    Every product keeps its inner dimension F * (taps of the phase): wide, no zeros.
+    At stride 1 there is one phase, the whole kernel.
     """
-    full = [d * (k - 1) for k, d in zip(geometry.kernel, geometry.dilation)]
-    low = [f - before for f, (before, _) in zip(full, geometry.padding)]
-    high = [f - after for f, (_, after) in zip(full, geometry.padding)]
-    kept = tuple(
-        slice(max(0, -lo), size - max(0, -hi)) for lo, hi, size in zip(low, high, geometry.out_size)
+    phases = [_phases_of_dimension(geometry, axis) for axis in range(geometry.ndim)]
+    if all(len(p) == 1 and p[0].covers for p in phases):  # stride 1: conv writes grad_x itself
+        return _phase_correlation(grad_y, w, geometry, [p[0] for p in phases])
+    grad_x = np.zeros(geometry.x_shape, dtype=grad_y.dtype)  # phases without taps stay zero
+    for phase in product(*phases):
+        grad_x[(..., *(p.x_positions for p in phase))] = _phase_correlation(
+            grad_y, w, geometry, phase
+        )
+    return grad_x
+
+
+class _Phase(NamedTuple):
+    """One phase of one dimension: its kernel taps, and the slices of grad_y and x it links."""
+
+    taps: slice  # the kernel taps k with k * d = r (mod s)
+    dilation: int  # their spacing in grad_y's rows: d / gcd(s, d)
+    padding: tuple[int, int]  # zeros around the grad_y rows, for the "full" correlation
+    grad_y_rows: slice  # the grad_y rows that reach x's rows of this phase
+    x_positions: slice  # x's rows of this phase that some tap reaches
+    covers: bool  # whether x_positions is every row of x
+
+
+@lru_cache(maxsize=256)  # the same few geometries come back in every call
+def _phases_of_dimension(geometry: ConvGeometry, axis: int) -> tuple[_Phase, ...]:
+    """The phases of one spatial dimension that receive a gradient (see the caller)."""
+    n, k, s, d = (
+        geometry.in_size[axis],
+        geometry.kernel[axis],
+        geometry.stride[axis],
+        geometry.dilation[axis],
     )
-    padding = tuple((max(0, lo), max(0, hi)) for lo, hi in zip(low, high))
-    kernel = _rotated_swapped(w, geometry.groups)
+    before, out = geometry.padding[axis][0], geometry.out_size[axis]
+    step = s // gcd(s, d)  # taps of one phase are step apart, their rows d // gcd apart
+    result = []
+    for r in range(s):
+        first_tap = next((t for t in range(min(k, step)) if t * d % s == r), None)
+        x_first = (r - before) % s  # x's row p sits at padded row p + before
+        if first_tap is None or x_first >= n:
+            continue
+        count = len(range(first_tap, k, step))
+        dilation, span = d // gcd(s, d), d // gcd(s, d) * (count - 1)
+        # padded row r + s * m gets grad_y[m - t] * w[k] for every tap, t = (k * d - r) / s;
+        # the full correlation's output j is m - t_min and spans o + span rows
+        t_min = (first_tap * d - r) // s
+        m_first = (x_first + before - r) // s
+        a = m_first - t_min  # x's first row of this phase, as the full correlation's output
+        b = a + len(range(x_first, n, s))
+        a_kept, b_kept = max(a, 0), min(b, out + span)  # rows past these are never read
+        if b_kept <= a_kept:
+            continue
+        low, high = span - a_kept, b_kept - out  # negative: crop grad_y instead of padding
+        result.append(
+            _Phase(
+                taps=slice(first_tap, k, step),
+                dilation=dilation,
+                padding=(max(0, low), max(0, high)),
+                grad_y_rows=slice(max(0, -low), out - max(0, -high)),
+                x_positions=slice(
+                    x_first + s * (a_kept - a), x_first + s * (b_kept - a - 1) + 1, s
+                ),
+                covers=s == 1 and a_kept == a and b_kept == b,
+            )
+        )
+    return tuple(result)
+
+
+def _phase_correlation(grad_y, w, geometry: ConvGeometry, phase):
+    """The stride-1 correlation of one phase (one _Phase per dimension)."""
     return conv(
-        grad_y[(..., *kept)],
-        kernel,
-        padding=padding,
-        dilation=geometry.dilation,
+        grad_y[(..., *(p.grad_y_rows for p in phase))],
+        _rotated_swapped(w[(..., *(p.taps for p in phase))], geometry.groups),
+        padding=tuple(p.padding for p in phase),
+        dilation=tuple(p.dilation for p in phase),
         groups=geometry.groups,
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -333,17 +334,42 @@ def check_call(x, w, b=None, grad_y=None, *, stride, padding, dilation, groups, 
     """
     x = as_float_array(x, "x")
     w = as_float_array(w, "w")
-    geometry = conv_geometry(
-        x.shape,
-        w.shape,
+    options = (stride, padding, dilation, groups, input_dilation)
+    if _plain(options):  # a layer calls with the same arguments every time: checked once
+        geometry = _cached_conv_geometry(x.shape, w.shape, *options)
+    else:
+        geometry = conv_geometry(
+            x.shape,
+            w.shape,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            input_dilation=input_dilation,
+        )
+    b, grad_y = _check_bias_and_grad_y(x, w, b, grad_y, geometry, "filter")
+    return x, w, b, grad_y, geometry
+
+
+def _plain(value) -> bool:
+    """Built of exact ints, strs and tuples only: hashable, and True (== 1) never hits 1."""
+    if type(value) is tuple:
+        return all(_plain(v) for v in value)
+    return type(value) in (int, str)
+
+
+@lru_cache(maxsize=256)
+def _cached_conv_geometry(x_shape, w_shape, stride, padding, dilation, groups, input_dilation):
+    """conv_geometry of plain arguments (see _plain); errors are raised, never cached."""
+    return conv_geometry(
+        x_shape,
+        w_shape,
         stride=stride,
         padding=padding,
         dilation=dilation,
         groups=groups,
         input_dilation=input_dilation,
     )
-    b, grad_y = _check_bias_and_grad_y(x, w, b, grad_y, geometry, "filter")
-    return x, w, b, grad_y, geometry
 
 
 def _options(geometry) -> str:
