@@ -84,9 +84,12 @@ class Config:
 
     @property
     def unread(self) -> tuple[int, ...]:
-        """Per axis, the input rows after the last one the last window reads (Chapter 8)."""
+        """Per axis, the input rows after the last one the last window reads (Chapter 8).
+
+        At most n: when every window lies in the leading padding, all n rows are unread.
+        """
         return tuple(
-            max(0, n - 1 - (s * (o - 1) + d * (k - 1) - p))
+            min(n, max(0, n - 1 - (s * (o - 1) + d * (k - 1) - p)))
             for (n, k, s, (p, _), d), o in zip(self._axes(), self.out_size)
         )
 
