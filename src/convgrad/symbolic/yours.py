@@ -37,7 +37,7 @@ import numpy as np
 import sympy
 from sympy.parsing.sympy_parser import parse_expr
 
-from .check import Report, _access_words, _monomial_words, check
+from .check import Report, _access_words, _monomial_words, _wrap, check
 from .evaluate import Poly, target_indices
 from .formula import TARGET_TENSOR, Formula, TensorRef
 from .tensors import Config
@@ -138,15 +138,17 @@ class DerivationCheck:
         configurations = self.reports[0].configurations if self.reports else 0
         entries = sum(report.entries for report in self.reports)
         grid = f"{entries} entries of {configurations} configurations ({self.settings})"
-        if self.passed:
-            return f"{self.what}\ncorrect: equals the true gradient at all {grid}"
+        if self.passed:  # wrapped to the book's code column
+            return "\n".join(
+                map(_wrap, [self.what, f"correct: equals the true gradient at all {grid}"])
+            )
         wrong = sum(report.mismatches for report in self.reports)
         lines = [self.what, f"wrong: {wrong} of {grid} differ"]
         if self.first_wrong:
             lines.append(f"first wrong entry: {self.first_wrong}")
         if self.not_bilinear:
             lines.append(self.not_bilinear)
-        return "\n".join(lines)
+        return "\n".join(map(_wrap, lines))
 
     __repr__ = __str__
 
