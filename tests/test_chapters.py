@@ -44,6 +44,7 @@ CHAPTERS = {
     "08_stride": ("Q5",),
     "09_padding": (),
     "10_dilation_groups": (),
+    "13_checking_gradients": ("Q3", "Q5"),
     "14_training": (),
 }
 
@@ -467,6 +468,7 @@ BREAK_CHANNELS = BREAK_GRAD_W.replace(
         ("08_stride", BREAK_GRAD_X),
         ("09_padding", BREAK_GRAD_X),
         ("10_dilation_groups", BREAK_GRAD_W_DILATION),
+        ("13_checking_gradients", BREAK_GRAD_X),
         ("14_training", BREAK_GRAD_W),
     ],
 )

@@ -254,7 +254,7 @@ def check(
     (the book's reading) treats a read outside a tensor as an error; ``mode="zero"``
     reads every tensor as zero outside its range. ``numeric`` also compares the
     formula, evaluated on whole numbers, with ``convgrad``. ``evaluate(formula, config)``
-    stands in for :func:`~convgrad.symbolic.evaluate.entry_function` (``check_backward``
+    stands in for ``evaluate.entry_function`` (``check_backward``
     reads a function's terms this way).
     """
     formula, named = _formula(formula), isinstance(grid, str)

@@ -319,9 +319,9 @@ def check_text(
     ``index_base``: 1 if your indices count from 1. ``stride``, ``padding``,
     ``dilation``: a value or a tuple of values the layers of the grid take (the ones
     your formula claims to cover). ``grid``: ``"small"``, ``"full"`` or a list of
-    :class:`~convgrad.symbolic.Config`.
+    ``Config``.
 
-    Raises ValueError naming what could not be read. Returns a :class:`DerivationCheck`.
+    Raises ValueError naming what could not be read. Returns a ``DerivationCheck``.
     """
     sizes, where = dict(sizes or {}), dict(where or {})
     if index_base not in (0, 1):
@@ -549,14 +549,14 @@ def check_backward(
     names what it returns: ``"grad_x"``, ``"grad_w"``, ``"grad_b"``, or a tuple of them
     for a tuple of arrays; each is checked. ``stride``, ``padding``: a value or a tuple
     of values the grid's layers take; ``grid``: ``"small"``, ``"full"`` or a list of
-    :class:`~convgrad.symbolic.Config`.
+    ``Config``.
 
     Each gradient is bilinear in delta and W (``grad_x``) or X (``grad_w``): one call with
     delta one-hot at ``a`` and W one-hot at ``b`` gives the coefficient of
     ``delta[a]·W[b]`` in every entry, exactly in float64. Those terms are compared with
     sympy's true gradient, and checked to give the function's own numbers on whole-number
     inputs (else it is not bilinear, e.g. it reads x for grad_x). Returns a
-    :class:`DerivationCheck`; indices in its words are zero-based, like your arrays.
+    ``DerivationCheck``; indices in its words are zero-based, like your arrays.
     """
     returns = (returns,) if isinstance(returns, str) else tuple(returns)
     for name in returns:
