@@ -281,3 +281,20 @@ def test_without_a_batch_axis_and_errors_of_use():
         check_backward(lambda delta, x, w: x[0], args=("delta", "x", "w"))
     with pytest.raises(ValueError, match="returns must name"):
         check_backward(one_sample, "grad_y")
+
+
+def test_a_forward_formula_and_a_bias_gradient_are_checked_too():
+    forward = check_text(
+        "O[f,i,j] = Sum(W[f,ch,r,c]*X[ch,(i-1)*s+r,(j-1)*s+c],"
+        " (ch,1,n_ch), (r,1,f_r), (c,1,f_c)) + b[f]",
+        tensors={"O": "y[f,h,w]", "W": "w[f,c,h,w]", "X": "x[c,h,w]", "b": "b[f]"},
+        sizes={"s": "stride", "n_ch": "channels", "f_r": "kernel_h", "f_c": "kernel_w"},
+        stride=(1, 2),
+    )
+    assert forward.passed and "equals the true output" in str(forward)
+    short = check_text(
+        "db[f] = Sum(dO[f,i,j], (i,1,h_O), (j,1,w_O-1))",
+        tensors={"db": "grad_b[f]", "dO": "delta[f,h,w]"},
+        sizes={"h_O": "out_h", "w_O": "out_w"},
+    )
+    assert short.first_wrong.missing == ("dO[1, 1, 3]", "dO[1, 2, 3]", "dO[1, 3, 3]")

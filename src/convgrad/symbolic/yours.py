@@ -138,9 +138,11 @@ class DerivationCheck:
         configurations = self.reports[0].configurations if self.reports else 0
         entries = sum(report.entries for report in self.reports)
         grid = f"{entries} entries of {configurations} configurations ({self.settings})"
+        forward = self.reports and self.reports[0].formula.target == "y"
+        truth = "output" if forward else "gradient"
         if self.passed:  # wrapped to the book's code column
             return "\n".join(
-                map(_wrap, [self.what, f"correct: equals the true gradient at all {grid}"])
+                map(_wrap, [self.what, f"correct: equals the true {truth} at all {grid}"])
             )
         wrong = sum(report.mismatches for report in self.reports)
         lines = [self.what, f"wrong: {wrong} of {grid} differ"]
