@@ -272,7 +272,7 @@ def _parse(text: str, what: str, names: dict):
         for name in _identifiers(text, what)
     }
     try:
-        return parse_expr(text, local_dict=local)
+        return parse_expr(text, local_dict=local, evaluate=False)  # as typed, for display
     except Exception as error:  # sympy raises many kinds; the reader needs one message
         raise ValueError(
             f"could not read {what} {text!r}: {type(error).__name__}: {error}"
