@@ -124,6 +124,7 @@ class DerivationCheck:
 
     @property
     def passed(self) -> bool:
+        """True when every entry equals the truth (and a probed function is bilinear)."""
         return not self.not_bilinear and all(report.passed for report in self.reports)
 
     @property
