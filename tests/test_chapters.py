@@ -46,6 +46,7 @@ CHAPTERS = {
     "10_dilation_groups": (),
     "11_one_formula": (),  # answers no reader question: no opening box
     "12_vectorizing": ("Q5",),
+    "13_checking_gradients": ("Q3", "Q5"),
     "14_training": (),
 }
 
@@ -515,6 +516,7 @@ convgrad.conv_transpose = _unflipped
         ("10_dilation_groups", BREAK_GRAD_W_DILATION),
         ("11_one_formula", BREAK_TRANSPOSE),
         ("12_vectorizing", BREAK_COL2IM),
+        ("13_checking_gradients", BREAK_GRAD_X),
         ("14_training", BREAK_GRAD_W),
     ],
 )

@@ -11,6 +11,9 @@ term by term as Python that sympy prints (``evaluate``)::
     formula.display()                 # the boxed formula, rendered from this object
     report = check(formula, "small")  # every index of every configuration, exactly
     print(report)                     # in words; assert report.passed
+
+Your own formula, typed as text, or your own backward function: ``check_text`` and
+``check_backward`` (``yours``, Chapter 13).
 """
 
 from . import catalog, readers  # noqa: F401  (both fill the registry)
@@ -18,7 +21,9 @@ from .check import Counterexample, Entry, Report, ReportTable, check, check_all,
 from .formula import Formula, TensorRef
 from .registry import FORMULAS, grid
 from .tensors import Config, conv_entries, loss, symbolic_forward, symbolic_tensors, true_gradients
+from .yours import DerivationCheck, WrongEntry, check_backward, check_text
 
 __all__ = ["FORMULAS", "Config", "Counterexample", "Entry", "Formula", "Report", "ReportTable"]
 __all__ += ["TensorRef", "check", "check_all", "conv_entries", "entry", "grid", "loss", "readings"]
 __all__ += ["symbolic_forward", "symbolic_tensors", "true_gradients"]
+__all__ += ["DerivationCheck", "WrongEntry", "check_backward", "check_text"]

@@ -245,13 +245,17 @@ def _formula(formula: Formula | str) -> Formula:
     return FORMULAS.get(formula, formula)
 
 
-def check(formula: Formula | str, grid="full", *, mode="strict", numeric=True) -> Report:
+def check(
+    formula: Formula | str, grid="full", *, mode="strict", numeric=True, evaluate=None
+) -> Report:
     """Check ``formula`` at every index of every configuration of ``grid``.
 
     ``grid``: ``"small"``, ``"full"`` or a list of configurations. ``mode="strict"``
     (the book's reading) treats a read outside a tensor as an error; ``mode="zero"``
     reads every tensor as zero outside its range. ``numeric`` also compares the
-    formula, evaluated on whole numbers, with ``convgrad``.
+    formula, evaluated on whole numbers, with ``convgrad``. ``evaluate(formula, config)``
+    stands in for ``evaluate.entry_function`` (``check_backward``
+    reads a function's terms this way).
     """
     formula, named = _formula(formula), isinstance(grid, str)
     if mode not in ("strict", "zero"):
@@ -260,13 +264,15 @@ def check(formula: Formula | str, grid="full", *, mode="strict", numeric=True) -
     for config in family_grid(formula.family, grid) if named else grid:
         if not formula.applies_to(config):
             raise ValueError(f"{formula.name} cannot address {config}")
-        _check_config(formula, config, numeric, report)
+        _check_config(formula, config, numeric, report, evaluate or entry_function)
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _check_config(formula: Formula, config: Config, numeric: bool, report: Report) -> None:
-    entry, bad_reads = entry_function(formula, config)
+def _check_config(
+    formula: Formula, config: Config, numeric: bool, report: Report, evaluate
+) -> None:
+    entry, bad_reads = evaluate(formula, config)
     names, sizes = [str(s) for s in formula.indices], formula.describe_config(config)
     report.configurations += 1
     report.numeric_configurations += numeric

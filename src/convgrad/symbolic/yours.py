@@ -1,0 +1,593 @@
+"""Check your own derivation: a formula typed as text, or a backward function (Chapter 13).
+
+Both answer exactly whether yours equals the true gradient (sympy's derivative of
+``L = sum(delta * Y)``) at every entry of a grid of small configurations, and when it
+does not, name the first wrong entry with the terms it misses and the terms it has
+too many, in your own letters::
+
+    from convgrad.symbolic import check_text
+    result = check_text(
+        "dX[ch,p,q] = Sum(dO[f,i,j]*W[f,ch,p-(i-1)*s,q-(j-1)*s],"
+        " (f,1,n_f), (i,i_lo,i_hi), (j,j_lo,j_hi))",
+        where={"i_lo": "floor((p-f_r)/s+1)", "i_hi": "floor((p-1)/s+1)",
+               "j_lo": "floor((q-f_c)/s+1)", "j_hi": "floor((q-1)/s+1)"},
+        tensors={"dX": "grad_x[c,h,w]", "dO": "delta[f,h,w]", "W": "w[f,c,h,w]"},
+        sizes={"s": "stride", "f_r": "kernel_h", "f_c": "kernel_w", "n_f": "filters"},
+        index_base=1, stride=(1, 2, 3),
+    )
+    print(result)          # correct, or the first wrong entry in words
+    assert result.passed   # in a test of your own
+
+``check_text`` reads the formula with sympy (the syntax is Python's, see its docstring);
+``check_backward`` calls your function with one-hot whole-number inputs: each gradient
+is bilinear in ``delta`` and ``W`` (or ``X``), so each call gives one coefficient, exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tokenize
+from collections.abc import Callable
+from dataclasses import dataclass
+from io import StringIO
+from typing import NamedTuple
+
+import numpy as np
+import sympy
+from sympy.parsing.sympy_parser import parse_expr
+
+from .check import Report, _access_words, _monomial_words, _wrap, check
+from .evaluate import Poly, target_indices
+from .formula import TARGET_TENSOR, Formula, TensorRef
+from .tensors import Config
+
+#: a role of ``tensors`` -> (the book's tensor, the axes it may address)
+ROLES = {
+    "x": ("X", "nchw"),
+    "w": ("W", "fchw"),
+    "b": ("b", "f"),
+    "delta": ("delta", "nfhw"),
+    "y": ("delta", "nfhw"),
+    "grad_x": ("X", "nchw"),
+    "grad_w": ("W", "fchw"),
+    "grad_b": ("b", "f"),
+}
+TARGETS = ("y", "grad_x", "grad_w", "grad_b")
+#: a size ``sizes`` may name -> its value in a configuration (two spatial axes: h, w)
+SIZES = {
+    "batch": lambda c: c.batch,
+    "channels": lambda c: c.channels,
+    "filters": lambda c: c.filters,
+    "in_h": lambda c: c.in_size[0],
+    "in_w": lambda c: c.in_size[1],
+    "kernel_h": lambda c: c.kernel[0],
+    "kernel_w": lambda c: c.kernel[1],
+    "out_h": lambda c: c.out_size[0],
+    "out_w": lambda c: c.out_size[1],
+    "stride": lambda c: c.stride[0],
+    "padding": lambda c: c.padding[0][0],
+    "dilation": lambda c: c.dilation[0],
+}
+#: names the text may call, in the reader's spelling -> sympy's
+FUNCTIONS = {
+    "Sum": sympy.Sum,
+    "sum": sympy.Sum,
+    "floor": sympy.floor,
+    "ceil": sympy.ceiling,
+    "ceiling": sympy.ceiling,
+    "min": sympy.Min,
+    "Min": sympy.Min,
+    "max": sympy.Max,
+    "Max": sympy.Max,
+    "Mod": sympy.Mod,
+    "mod": sympy.Mod,
+    "Piecewise": sympy.Piecewise,
+    "And": sympy.And,
+    "Or": sympy.Or,
+    "True": sympy.true,
+    "False": sympy.false,
+}
+
+
+# --- the verdict ------------------------------------------------------------------------------
+class WrongEntry(NamedTuple):
+    """The first entry where yours differs from the true gradient, term by term, in words."""
+
+    entry: str  # e.g. "dX[1, 1, 4]"
+    sizes: str  # the configuration, in your size names
+    missing: tuple[str, ...]  # true terms yours does not have
+    extra: tuple[str, ...]  # terms yours has and the truth does not
+    bad_reads: tuple[str, ...]  # reads of entries that do not exist
+    coefficients: tuple[str, ...]  # terms with the wrong coefficient
+
+    def __str__(self) -> str:
+        parts = [f"missing {_some(self.missing)}", f"extra: {_some(self.extra)}"]
+        parts += [f"wrong coefficient: {text}" for text in self.coefficients]
+        if self.bad_reads:
+            more = len(self.bad_reads) - 1
+            tail = f" (and {more} more such read{'s' * (more > 1)})" if more else ""
+            parts.append(self.bad_reads[0] + tail)
+        return f"{self.entry} ({self.sizes}): " + "; ".join(parts)
+
+
+@dataclass
+class DerivationCheck:
+    """What checking your formula or function found; ``passed`` is the verdict."""
+
+    what: str  # your formula, or your function's name
+    reports: list  # one convgrad.symbolic Report per gradient checked
+    entry_names: dict  # target -> how your entries are written, e.g. "dX"
+    settings: str  # the layers of the grid, e.g. "stride 1, 2, 3"
+    formula: Formula | None = None  # a typed formula as parsed (``.display()`` shows it)
+    not_bilinear: str = ""  # check_backward: where probing and plain numbers disagree
+
+    @property
+    def passed(self) -> bool:
+        """True when every entry equals the truth (and a probed function is bilinear)."""
+        return not self.not_bilinear and all(report.passed for report in self.reports)
+
+    @property
+    def first_wrong(self) -> WrongEntry | None:
+        """The first wrong entry of the first gradient that is wrong, or None."""
+        for report in self.reports:
+            if not report.passed and report.counterexamples:
+                return _wrong_entry(report, self.entry_names[report.formula.target])
+        return None
+
+    def __str__(self) -> str:
+        configurations = self.reports[0].configurations if self.reports else 0
+        entries = sum(report.entries for report in self.reports)
+        grid = f"{entries} entries of {configurations} configurations ({self.settings})"
+        forward = self.reports and self.reports[0].formula.target == "y"
+        truth = "output" if forward else "gradient"
+        if self.passed:  # wrapped to the book's code column
+            return "\n".join(
+                map(_wrap, [self.what, f"correct: equals the true {truth} at all {grid}"])
+            )
+        wrong = sum(report.mismatches for report in self.reports)
+        lines = [self.what, f"wrong: {wrong} of {grid} differ"]
+        if self.first_wrong:
+            lines.append(f"first wrong entry: {self.first_wrong}")
+        if self.not_bilinear:
+            lines.append(self.not_bilinear)
+        return "\n".join(map(_wrap, lines))
+
+    __repr__ = __str__
+
+
+def _some(terms, shown=3) -> str:
+    """Up to ``shown`` terms joined by +, and how many more."""
+    more = f" (and {len(terms) - shown} more)" if len(terms) > shown else ""
+    return " + ".join(terms[:shown]) + more if terms else "none"
+
+
+def _wrong_entry(report: Report, name: str) -> WrongEntry:
+    first, formula = report.counterexamples[0], report.formula
+    same = [c for c in report.counterexamples if (c.config, c.at) == (first.config, first.at)]
+    found = {kind: [c for c in same if c.kind == kind] for kind in ("missing", "extra")}
+    terms = {
+        k: tuple(_monomial_words(formula, c.detail, c.config) for c in v) for k, v in found.items()
+    }
+    reads = tuple(_access_words(c.detail)[0] for c in same if c.kind == "nonexistent")
+    coefficients = tuple(c.text.split(": ", 1)[1] for c in same if c.kind == "coefficient")
+    index = ", ".join(str(value) for value in first.at.values())
+    sizes = formula.describe_config(first.config)
+    return WrongEntry(
+        f"{name}[{index}]", sizes, terms["missing"], terms["extra"], reads, coefficients
+    )
+
+
+# --- the grid ---------------------------------------------------------------------------------
+def _per_value(value, name: str) -> tuple[int, ...]:
+    values = (value,) if isinstance(value, int) else tuple(value)
+    if not values or not all(isinstance(v, int) and v >= 0 for v in values):
+        raise ValueError(f"{name} must be a whole number or a tuple of them, not {value!r}")
+    return values
+
+
+#: per grid: (input size, kernel, (samples, channels, filters) at most) for each layer
+SHAPES = {
+    "small": [
+        ((5, 5), (3, 3), (1, 2, 2)),
+        ((5, 4), (2, 3), (1, 2, 2)),
+        ((4, 4), (2, 2), (2, 1, 2)),
+    ],
+    "full": [
+        (size, kernel, (2, 2, 3))
+        for size in ((5, 5), (6, 4), (7, 6))
+        for kernel in ((1, 1), (2, 3), (3, 3), (3, 2))
+    ],
+}
+
+
+def layer_grid(formula: Formula, grid="small", *, stride=1, padding=0, dilation=1):
+    """The configurations a check runs on: each shape of ``SHAPES[grid]`` with each
+    ``stride``, ``padding`` and ``dilation`` given, and one sample, channel or filter
+    where the formula has no axis for them. ``grid`` may also be a list of Config."""
+    if not isinstance(grid, str):
+        return list(grid)
+    if grid not in SHAPES:
+        raise ValueError(f"grid must be 'small', 'full' or a list of Config, not {grid!r}")
+    values = [_per_value(v, n) for v, n in ((stride, "stride"), (padding, "padding"))]
+    layers = list(itertools.product(*values, _per_value(dilation, "dilation")))
+    configs = []
+    for (in_size, kernel, counts), (s, p, d) in itertools.product(SHAPES[grid], layers):
+        for n, c, f in itertools.product(*((count, 1) for count in counts)):  # most that fit
+            sizes = dict(batch=n, channels=c, filters=f, stride=s, padding=p, dilation=d)
+            config = Config.make(in_size, kernel, **sizes)
+            if formula.applies_to(config):
+                configs.append(config)
+                break
+    if not configs:
+        raise ValueError(f"no configuration of the {grid!r} grid fits the tensors' axes")
+    return configs
+
+
+def _settings(configs) -> str:
+    names = {"stride": "stride", "dilation": "dilation"}
+    parts = []
+    for field, word in names.items():
+        values = sorted({getattr(c, field)[0] for c in configs})
+        parts.append(f"{word} {', '.join(map(str, values))}")
+    pads = sorted({c.padding[0][0] for c in configs})
+    return ", ".join([parts[0], f"padding {', '.join(map(str, pads))}", parts[1]])
+
+
+# --- (a) a formula as text --------------------------------------------------------------------
+def _tensor_spec(letter: str, spec: str) -> tuple[str, tuple[str, ...]]:
+    match = re.fullmatch(r"\s*(\w+)\s*(?:\[([\w\s,]*)\])?\s*", spec)
+    if not match or match.group(1) not in ROLES:
+        raise ValueError(
+            f"tensors[{letter!r}] = {spec!r}: write a role and the axes its indices address, "
+            f"e.g. 'delta[f,h,w]'; roles: {', '.join(ROLES)}"
+        )
+    role, axes = (
+        match.group(1),
+        tuple(a.strip() for a in (match.group(2) or "").split(",") if a.strip()),
+    )
+    allowed = ROLES[role][1]
+    for axis in axes:
+        if axis not in allowed or axes.count(axis) > 1:
+            raise ValueError(
+                f"tensors[{letter!r}] = {spec!r}: axis {axis!r} is not one of {role}'s axes "
+                f"{', '.join(allowed)} (n batch, c channel, f filter, h row, w column), once each"
+            )
+    return role, axes
+
+
+def _identifiers(text: str, what: str) -> list[str]:
+    try:
+        tokens = list(tokenize.generate_tokens(StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError) as error:
+        raise ValueError(f"could not read {what} {text!r}: {error}") from None
+    numbers = [t.string for t in tokens if t.type == tokenize.NUMBER and not t.string.isdigit()]
+    if numbers:
+        raise ValueError(f"{what} {text!r} has the number {numbers[0]}: only whole numbers, exact")
+    return [t.string for t in tokens if t.type == tokenize.NAME]
+
+
+def _parse(text: str, what: str, names: dict):
+    local = {
+        name: names.get(name, FUNCTIONS.get(name)) or sympy.Symbol(name)
+        for name in _identifiers(text, what)
+    }
+    try:
+        return parse_expr(text, local_dict=local, evaluate=False)  # as typed, for display
+    except Exception as error:  # sympy raises many kinds; the reader needs one message
+        raise ValueError(
+            f"could not read {what} {text!r}: {type(error).__name__}: {error}"
+        ) from None
+
+
+def _outer_first(expr):
+    """Sums as written left to right: ``Sum(body, (f,..), (i,..))`` is sum over f of sum over i."""
+    return expr.replace(
+        lambda e: isinstance(e, sympy.Sum), lambda e: sympy.Sum(e.function, *reversed(e.limits))
+    )
+
+
+def check_text(
+    text: str,
+    *,
+    tensors: dict[str, str],
+    sizes: dict[str, str] | None = None,
+    where: dict[str, str] | None = None,
+    index_base: int = 1,
+    stride=1,
+    padding=0,
+    dilation=1,
+    grid="small",
+) -> DerivationCheck:
+    """Check a gradient formula typed in your own notation (Chapter 13).
+
+    ``text``: ``"lhs = rhs"`` in Python syntax, e.g.
+    ``"dX[ch,p,q] = Sum(dO[f,i,j]*W[f,ch,p-(i-1)*s,q-(j-1)*s], (f,1,n_f), (i,i_lo,i_hi))"``.
+    A sum is ``Sum(body, (index, first, last), ...)``, both ends included, read left to
+    right as sum over the first index of sum over the next (a range may use the indices
+    before it); a range whose last is below its first has no terms. Also allowed:
+    ``+ - * /`` (exact division), ``//`` and ``floor``, ``ceil``, ``min``, ``max``,
+    ``Mod`` or ``%``, ``Piecewise((value, condition), (0, True))``; whole numbers only.
+    Tensors are read strictly: reading an entry that does not exist is an error.
+
+    ``tensors``: each letter that carries indices -> its role and the axes its indices
+    address, in your order: ``"x[c,h,w]"``, ``"w[f,c,h,w]"``, ``"delta[f,h,w]"`` (the
+    upstream gradient), ``"b[f]"``; the left-hand side's letter is ``"grad_x[...]"``,
+    ``"grad_w[...]"``, ``"grad_b[...]"`` or ``"y[...]"`` (the forward pass). Axes: ``n``
+    batch, ``c`` channel, ``f`` filter, ``h`` row, ``w`` column; an axis you leave out
+    has size 1 in every configuration checked.
+    ``sizes``: each size symbol -> one of ``SIZES`` (``stride``, ``kernel_h``,
+    ``out_h``, ``channels``...). ``where``: helper names -> their text, worked out in
+    order once the free indices are known (e.g. the bounds ``i_lo``, ``i_hi``).
+    ``index_base``: 1 if your indices count from 1. ``stride``, ``padding``,
+    ``dilation``: a value or a tuple of values the layers of the grid take (the ones
+    your formula claims to cover). ``grid``: ``"small"``, ``"full"`` or a list of
+    ``Config``.
+
+    Raises ValueError naming what could not be read. Returns a ``DerivationCheck``.
+    """
+    sizes, where = dict(sizes or {}), dict(where or {})
+    if index_base not in (0, 1):
+        raise ValueError(f"index_base must be 0 or 1, not {index_base!r}")
+    equals = r"(?<![<>=!])=(?!=)"  # one "=", not part of <=, >=, ==, !=
+    if len(re.findall(equals, text)) != 1:
+        raise ValueError(f"write the formula as 'lhs = rhs', e.g. 'dX[c,p,q] = Sum(...)': {text!r}")
+    lhs_text, rhs_text = re.split(equals, text, maxsplit=1)
+    specs = {letter: _tensor_spec(letter, spec) for letter, spec in tensors.items()}
+    for symbol, size in sizes.items():
+        if size not in SIZES:
+            raise ValueError(f"sizes[{symbol!r}] = {size!r} is not one of: {', '.join(SIZES)}")
+
+    lhs = re.fullmatch(r"\s*(\w+)\s*(?:\[([\w\s,]*)\])?\s*", lhs_text)
+    if not lhs:
+        raise ValueError(
+            f"the left-hand side {lhs_text.strip()!r} is not a letter with indices like dX[c,p,q]"
+        )
+    target_letter, free = (
+        lhs.group(1),
+        [n.strip() for n in (lhs.group(2) or "").split(",") if n.strip()],
+    )
+    if target_letter not in specs or specs[target_letter][0] not in TARGETS:
+        raise ValueError(
+            f"the left-hand side {target_letter} needs a role in tensors: "
+            f"{target_letter!r}: 'grad_x[...]' (or grad_w, grad_b, y)"
+        )
+    target_role, target_axes = specs.pop(target_letter)
+    if len(free) != len(target_axes):
+        raise ValueError(
+            f"{target_letter} has {len(free)} indices, but tensors gives it the axes {target_axes}"
+        )
+
+    for letter in re.findall(r"([A-Za-z_]\w*)\s*\[", rhs_text):
+        if letter not in specs:
+            raise ValueError(
+                f"the formula reads {letter}[...], but tensors does not say what {letter} is"
+            )
+    bases = {
+        letter: sympy.IndexedBase(letter) if axes else sympy.Symbol(letter)
+        for letter, (_, axes) in specs.items()
+    }
+    rhs = _outer_first(_parse(rhs_text, "the right-hand side", bases))
+    definitions = tuple(
+        (sympy.Symbol(name), _parse(value, f"where[{name!r}]", {})) for name, value in where.items()
+    )
+    for read in rhs.atoms(sympy.Indexed):
+        letter = str(read.base)
+        if letter not in specs:
+            raise ValueError(f"the formula reads {read}, but tensors does not say what {letter} is")
+        role, axes = specs[letter]
+        if len(read.indices) != len(axes):
+            raise ValueError(
+                f"{read} has {len(read.indices)} indices, but {letter} is {role}{list(axes)}"
+            )
+    summed = {str(limit[0]) for s in rhs.atoms(sympy.Sum) for limit in s.limits}
+    known = set(free) | set(sizes) | set(where) | set(specs) | summed | set(FUNCTIONS)
+    for what, source in [
+        ("the right-hand side", rhs_text),
+        *((f"where[{n!r}]", v) for n, v in where.items()),
+    ]:
+        for name in _identifiers(source, what):
+            if name not in known:
+                raise ValueError(
+                    f"{what} uses {name!r}, which is not a summed index, an index of "
+                    f"{target_letter}, a name in where, a size in sizes or a tensor in tensors"
+                )
+
+    formula = Formula(
+        "yours",
+        text,
+        target_role,
+        sympy.IndexedBase(target_letter)[tuple(sympy.Symbol(n) for n in free)]
+        if free
+        else sympy.Symbol(target_letter),
+        rhs,
+        tuple(sympy.Symbol(n) for n in free),
+        target_axes,
+        {
+            bases[letter]: TensorRef(ROLES[role][0], axes, letter)
+            for letter, (role, axes) in specs.items()
+        },
+        {sympy.Symbol(symbol): SIZES[size] for symbol, size in sizes.items()},
+        "yours",
+        index_base=index_base,
+        definitions=definitions,
+        brackets=True,
+    )
+    configs = layer_grid(formula, grid, stride=stride, padding=padding, dilation=dilation)
+    try:
+        report = check(formula, configs)
+    except (NameError, TypeError, ZeroDivisionError) as error:
+        raise ValueError(f"could not evaluate {text!r}: {type(error).__name__}: {error}") from None
+    return DerivationCheck(
+        text, [report], {target_role: target_letter}, _settings(configs), formula
+    )
+
+
+# --- (b) a backward function ------------------------------------------------------------------
+#: what each gradient is probed with: one-hot upstream gradient times one-hot ...
+PROBES = {"grad_x": ("delta", "W"), "grad_w": ("delta", "X"), "grad_b": ("delta",)}
+ARGUMENTS = ("delta", "x", "w", "b", "stride", "padding")
+NAMES = {"grad_x": "dL/dX", "grad_w": "dL/dW", "grad_b": "dL/db"}
+_BOOK = {"x": "X", "w": "W", "b": "b", "delta": "delta"}
+
+
+def _adapter(target: str, batch: bool) -> Formula:
+    """A stand-in formula for a function: its letters and sizes for the report's words."""
+    keep = (lambda axes: axes) if batch else (lambda axes: tuple(a for a in axes if a != "n"))
+    refs = {
+        sympy.IndexedBase(name): TensorRef(name, keep(axes), name)
+        for name, axes in (("delta", "nfhw"), ("W", "fchw"), ("X", "nchw"))
+    }
+    axes = keep(tuple(ROLES[target][1]))
+    sizes = ("stride", "padding", "kernel_h", "kernel_w", "in_h", "in_w", "channels", "filters")
+    params = {sympy.Symbol(name): SIZES[name] for name in sizes}
+    title = f"your {target}"
+    return Formula(
+        "yours",
+        title,
+        target,
+        sympy.Symbol(target),
+        sympy.Integer(0),
+        tuple(map(sympy.Symbol, axes)),
+        axes,
+        refs,
+        params,
+        "yours",
+    )
+
+
+def _call(fn, args, arrays: dict, config: Config, batch: bool):
+    values = {
+        name: array if batch or name in ("w", "b") else array[0] for name, array in arrays.items()
+    }
+    values |= {"stride": config.stride[0], "padding": config.padding[0][0]}
+    try:
+        return fn(*(values[name] for name in args))
+    except Exception as error:  # say which call failed, then let the reader's error show
+        shapes = ", ".join(f"{n} {values[n].shape}" for n in args if n in arrays)
+        error.add_note(
+            f"check_backward called {fn.__name__} with {shapes}, stride {config.stride[0]}"
+        )
+        raise
+
+
+def _probe(fn, args, returns, config: Config, batch: bool) -> dict:
+    """target -> {book index: Poly}: the function's terms, one coefficient per call."""
+    shapes = config.shapes
+    zeros = {name: np.zeros(shapes[_BOOK[name]]) for name in ("x", "w", "b", "delta")}
+    terms = {target: {} for target in returns}
+
+    def run(ones):
+        arrays = {name: array.copy() for name, array in zeros.items()}
+        for name, index in ones:
+            arrays[name][index] = 1.0
+        out = _call(fn, args, arrays, config, batch)
+        out = out if isinstance(out, tuple | list) else (out,)
+        if len(out) != len(returns):
+            raise ValueError(
+                f"{fn.__name__} returned {len(out)} arrays, returns names {len(returns)}"
+            )
+        return dict(zip(returns, out, strict=True))
+
+    for target in returns:
+        probes = [(name.lower() if name != "delta" else name) for name in PROBES[target]]
+        for ones in itertools.product(
+            *([(n, i) for i in np.ndindex(shapes[_BOOK[n]])] for n in probes)
+        ):
+            got = np.asarray(run(ones)[target], dtype=np.float64)
+            want = shapes[TARGET_TENSOR[target]]
+            if got.shape != (want if batch or target != "grad_x" else want[1:]):
+                raise ValueError(
+                    f"{fn.__name__}'s {target} has shape {got.shape}, not its tensor's {want}"
+                )
+            got = got if batch or target != "grad_x" else got[None]
+            monomial = tuple(sorted((_BOOK[n], index) for n, index in ones))
+            for index in np.argwhere(got):
+                value = got[tuple(index)]
+                poly = terms[target].setdefault(tuple(map(int, index)), Poly())
+                poly[monomial] = int(value) if value == int(value) else value
+    return terms
+
+
+def _bilinear(fn, args, returns, config, batch, terms) -> str:
+    """Empty if the probed terms give the function's own numbers on whole-number inputs."""
+    rng = np.random.default_rng(13)
+    arrays = {
+        n: rng.integers(-3, 4, size=s).astype(np.float64)
+        for n, s in zip(("x", "w", "b", "delta"), config.shapes.values(), strict=True)
+    }
+    out = _call(fn, args, arrays, config, batch)
+    out = dict(zip(returns, out if isinstance(out, tuple | list) else (out,), strict=True))
+    book = {_BOOK[name]: array for name, array in arrays.items()}
+    for target in returns:
+        got = np.asarray(out[target], dtype=np.float64)
+        got = got if batch or target != "grad_x" else got[None]
+        for index in np.ndindex(got.shape):
+            poly = terms[target].get(index, {})
+            value = sum(c * np.prod([book[t][i] for t, i in m]) for m, c in poly.items())
+            if value != got[index]:
+                return (
+                    f"not bilinear: on whole numbers {fn.__name__}'s {target}{list(index)} is "
+                    f"{got[index]:g}, its probed terms give {value:g} (does it read x, or b?)"
+                )
+    return ""
+
+
+def check_backward(
+    fn: Callable,
+    returns="grad_x",
+    *,
+    args=("delta", "x", "w"),
+    batch: bool = True,
+    stride=1,
+    padding=0,
+    grid="small",
+) -> DerivationCheck:
+    """Check your own backward function (plain loops or numpy) entry by entry (Chapter 13).
+
+    ``fn`` is called as ``fn(*values)`` with the values ``args`` names, in that order:
+    ``"delta"`` (the upstream gradient, shaped like Y), ``"x"``, ``"w"``, ``"b"`` (float64
+    arrays, NCHW: X (N, C, H, W), W (F, C, K_h, K_w); with ``batch=False`` X is (C, H, W)
+    and delta (F, H_out, W_out)), ``"stride"`` and ``"padding"`` (ints). ``returns``
+    names what it returns: ``"grad_x"``, ``"grad_w"``, ``"grad_b"``, or a tuple of them
+    for a tuple of arrays; each is checked. ``stride``, ``padding``: a value or a tuple
+    of values the grid's layers take; ``grid``: ``"small"``, ``"full"`` or a list of
+    ``Config``.
+
+    Each gradient is bilinear in delta and W (``grad_x``) or X (``grad_w``): one call with
+    delta one-hot at ``a`` and W one-hot at ``b`` gives the coefficient of
+    ``delta[a]·W[b]`` in every entry, exactly in float64. Those terms are compared with
+    sympy's true gradient, and checked to give the function's own numbers on whole-number
+    inputs (else it is not bilinear, e.g. it reads x for grad_x). Returns a
+    ``DerivationCheck``; indices in its words are zero-based, like your arrays.
+    """
+    returns = (returns,) if isinstance(returns, str) else tuple(returns)
+    for name in returns:
+        if name not in PROBES:
+            raise ValueError(f"returns must name grad_x, grad_w or grad_b, not {name!r}")
+    for name in args:
+        if name not in ARGUMENTS:
+            raise ValueError(f"args must name some of {', '.join(ARGUMENTS)}, not {name!r}")
+    for name, value, default in (("stride", stride, 1), ("padding", padding, 0)):
+        if name not in args and _per_value(value, name) != (default,):
+            raise ValueError(f"{name}={value!r}, but {fn.__name__} takes no {name}: add it to args")
+    formulas = {target: _adapter(target, batch) for target in returns}
+    configs = layer_grid(formulas[returns[0]], grid, stride=stride, padding=padding)
+    probed, not_bilinear = {}, ""
+    for config in configs:
+        probed[config] = _probe(fn, args, returns, config, batch)
+        not_bilinear = not_bilinear or _bilinear(fn, args, returns, config, batch, probed[config])
+
+    def evaluate_for(target):
+        def evaluate(formula, config):
+            book = dict(target_indices(formula, config))
+            terms = probed[config][target]
+            return (lambda *index: Poly(terms.get(book[index], {}))), []
+
+        return evaluate
+
+    reports = [
+        check(formulas[t], configs, numeric=False, evaluate=evaluate_for(t)) for t in returns
+    ]
+    what = f"{fn.__name__}: {', '.join(returns)} probed with one-hot inputs"
+    return DerivationCheck(what, reports, NAMES, _settings(configs), not_bilinear=not_bilinear)
