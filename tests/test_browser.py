@@ -233,7 +233,8 @@ def widget_states(page=WIDGETS_PAGE):
     assert state_json, f"{page} carries no widget state"
     states = []
     for model in json.loads(state_json.group(1))["state"].values():
-        kind = re.search(r'"data-widget": "(\w+)"', model["state"].get("_esm", ""))
+        # each widget names its kind where it makes its root: widgetRoot(el, "Kind", ...)
+        kind = re.search(r'widgetRoot\(el, "(\w+)"', model["state"].get("_esm", ""))
         if kind:
             states.append((kind.group(1), model["state"]))
     return states
@@ -342,7 +343,6 @@ def test_widgets_page_has_every_widget(widgets_visit):
     kinds = widgets_visit.page.locator(".cg-widget").evaluate_all(
         "roots => roots.map(r => r.dataset.widget)"
     )
-    assert len(kinds) == widget_count()
     assert sorted(kinds) == sorted(kind for kind, _ in widget_states())
     assert {
         "SlidingWindow",
