@@ -37,7 +37,7 @@ function render({ model, el }) {
   const note = htmlEl("p", { class: "cg-note cg-unread-note" }, root);
   const steps = stepper(root, count, "input pixel", pixel.set);
   htmlEl("p", { class: "cg-note" }, root,
-    "In \u03b4\u0303: white cells are entries of \u03b4, green dotted cells the s \u2212 1 " +
+    "In \u03b4\u0302: white cells are entries of \u03b4, green dotted cells the s \u2212 1 " +
     "zeros inserted between them, grey dashed italic cells the padding. The rotated kernel " +
     "slides over it one cell at a time.");
 
@@ -57,7 +57,7 @@ function render({ model, el }) {
     const unread = (r, c) => (unreadRows.has(r) || unreadCols.has(c) ? "cg-unread" : "");
     deltaGrid = drawGrid(perStride, "\u03b4 = \u2202L/\u2202Y", current.inputs.delta);
     const kinds = current.delta_kind;
-    fullGrid = drawGrid(perStride, "\u03b4\u0303: zeros inserted, padded", current.delta_full, {
+    fullGrid = drawGrid(perStride, "\u03b4\u0302: zeros inserted, padded", current.delta_full, {
       kind: (r, c) => (kinds[r][c] === "delta" ? "" : kinds[r][c] === "inserted" ? "cg-inserted" : "cg-pad"),
     });
     gradGrid = drawGrid(perStride, "\u2202L/\u2202X (dashed: never read)", current.grad_x, { kind: unread });

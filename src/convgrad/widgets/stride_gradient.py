@@ -107,7 +107,7 @@ class StrideGradient(anywidget.AnyWidget):
                     "pixel": [r, c],
                     "taps": [list(t) for t in taps],
                     "value": value,
-                    "equation": f"{name} = \u03a3 rot180(W)\u00b7\u03b4\u0303 = "
+                    "equation": f"{name} = \u03a3 rot180(W)\u00b7\u03b4\u0302 = "
                     + " + ".join(product_term(a, b) for a, b in products)
                     + f" = {number(total)}",
                     "note": note,
