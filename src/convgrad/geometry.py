@@ -25,8 +25,25 @@ ACCEPTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _SPATIAL_NAMES = {1: "(L,)", 2: "(H, W)", 3: "(D, H, W)"}
 
 
+class _Shapes:
+    """The sizes both geometries derive the same way from their fields."""
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dimensions (1, 2 or 3)."""
+        return len(self.in_size)
+
+    @property
+    def x_shape(self) -> tuple[int, ...]:
+        return (self.batch, self.in_channels, *self.in_size)
+
+    @property
+    def y_shape(self) -> tuple[int, ...]:
+        return (self.batch, self.out_channels, *self.out_size)
+
+
 @dataclass(frozen=True)
-class ConvGeometry:
+class ConvGeometry(_Shapes):
     """Every size of one convolution, one entry per spatial dimension (Chapters 8-11).
 
     ``padding`` holds (before, after) pairs. ``input_dilation`` is the spacing of x's
@@ -49,21 +66,8 @@ class ConvGeometry:
     input_dilation: tuple[int, ...]
 
     @property
-    def ndim(self) -> int:
-        """Number of spatial dimensions (1, 2 or 3)."""
-        return len(self.in_size)
-
-    @property
-    def x_shape(self) -> tuple[int, ...]:
-        return (self.batch, self.in_channels, *self.in_size)
-
-    @property
     def w_shape(self) -> tuple[int, ...]:
         return (self.out_channels, self.in_channels // self.groups, *self.kernel)
-
-    @property
-    def y_shape(self) -> tuple[int, ...]:
-        return (self.batch, self.out_channels, *self.out_size)
 
     @property
     def dilated_size(self) -> tuple[int, ...]:
@@ -417,7 +421,7 @@ def _check_bias_and_grad_y(x, w, b, grad_y, geometry, channel_name: str):
 
 
 @dataclass(frozen=True)
-class TransposeGeometry:
+class TransposeGeometry(_Shapes):
     """Every size of one transposed convolution (PyTorch's conv_transpose), per dimension.
 
     w is ``(C_in, C_out // groups, *kernel)``: the weight of the convolution it transposes,
@@ -440,21 +444,8 @@ class TransposeGeometry:
     out_size: tuple[int, ...]
 
     @property
-    def ndim(self) -> int:
-        """Number of spatial dimensions (1, 2 or 3)."""
-        return len(self.in_size)
-
-    @property
-    def x_shape(self) -> tuple[int, ...]:
-        return (self.batch, self.in_channels, *self.in_size)
-
-    @property
     def w_shape(self) -> tuple[int, ...]:
         return (self.in_channels, self.out_channels // self.groups, *self.kernel)
-
-    @property
-    def y_shape(self) -> tuple[int, ...]:
-        return (self.batch, self.out_channels, *self.out_size)
 
     @property
     def view_padding(self) -> tuple[tuple[int, int], ...]:

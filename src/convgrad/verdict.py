@@ -190,6 +190,11 @@ def _torch():
     return torch
 
 
+def _torch_skipped(use_torch: bool) -> str:
+    """Why a PyTorch row of a verdict table is skipped."""
+    return "PyTorch not installed" if use_torch else "not requested"
+
+
 def _torch_source(torch) -> str:
     return f"PyTorch {torch.__version__.split('+')[0]} autograd"
 
@@ -238,7 +243,7 @@ def gradient_verdict(
     torch = _torch() if use_torch else None
     # a chapter without PyTorch has no torch version of f either: name the real reason
     if torch is None:
-        others["PyTorch autograd"] = "PyTorch not installed" if use_torch else "not requested"
+        others["PyTorch autograd"] = _torch_skipped(use_torch)
     elif torch_f is None:
         others["PyTorch autograd"] = "no torch version of f given"
     else:
@@ -297,7 +302,7 @@ def conv_gradient_verdict(
     }
     torch = _torch() if use_torch else None
     if torch is None:
-        others["PyTorch autograd"] = "PyTorch not installed" if use_torch else "not requested"
+        others["PyTorch autograd"] = _torch_skipped(use_torch)
     else:
         others[_torch_source(torch)] = pick(_torch_conv_backward(torch, grad_y, x, w, geometry))
     shapes = f"X {x.shape}, W {w.shape}, δ {grad_y.shape}"
@@ -332,7 +337,7 @@ def conv_forward_verdict(
     }
     torch = _torch() if use_torch else None
     if torch is None:
-        others["PyTorch autograd"] = "PyTorch not installed" if use_torch else "not requested"
+        others["PyTorch autograd"] = _torch_skipped(use_torch)
     else:
         conv_nd = _torch_conv_function(torch, x.ndim)
         with torch.no_grad():
@@ -407,7 +412,7 @@ def transpose_backward_verdict(
     torch = _torch() if use_torch else None
     if torch is None:
         name = f"PyTorch conv_transpose{x.ndim - 2}d"
-        others[name] = "PyTorch not installed" if use_torch else "not requested"
+        others[name] = _torch_skipped(use_torch)
     else:
         name = f"PyTorch {torch.__version__.split('+')[0]} conv_transpose{x.ndim - 2}d"
         others[name] = {label: _torch_transpose_backward(torch, grad_y, w, conv_geometry)}

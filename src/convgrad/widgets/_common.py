@@ -24,13 +24,17 @@ def esm(name: str) -> str:
     return (HERE / "_draw.js").read_text() + "\n" + (HERE / f"{name}.js").read_text()
 
 
-def as_grid(value, name: str) -> np.ndarray:
-    """A 2-D float64 array, or a ValueError naming what was passed."""
+def as_grid(value, name: str, axes: str = "(H, W)") -> np.ndarray:
+    """A float64 array with one dimension per name in `axes`, or a ValueError naming both.
+
+    Most widgets show one channel in 2-D, (H, W); ChannelGradient takes volumes.
+    """
     array = np.asarray(value, dtype=np.float64)
-    if array.ndim != 2:
+    ndim = axes.count(",") + 1
+    if array.ndim != ndim:
         raise ValueError(
-            f"{name} has shape {array.shape} but the widgets show one channel in 2-D: "
-            f"pass a 2-D array (H, W)"
+            f"{name} has shape {array.shape} but the widget shows one sample as "
+            f"{axes}: pass a {ndim}-D array {axes}"
         )
     return array
 

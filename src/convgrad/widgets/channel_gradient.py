@@ -7,17 +7,7 @@ import numpy as np
 import traitlets
 
 from ..conv import conv, conv_backward
-from ._common import CSS, esm, grid
-
-
-def _volume(value, name: str, ndim: int, axes: str) -> np.ndarray:
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim != ndim:
-        raise ValueError(
-            f"{name} has shape {array.shape} but ChannelGradient takes one sample: "
-            f"pass a {ndim}-D array {axes}"
-        )
-    return array
+from ._common import CSS, as_grid, esm, grid
 
 
 class ChannelGradient(anywidget.AnyWidget):
@@ -37,9 +27,9 @@ class ChannelGradient(anywidget.AnyWidget):
     channel = traitlets.Int(0).tag(sync=True)
 
     def __init__(self, x, w, delta, *, channel=0, **kwargs):
-        x = _volume(x, "x", 3, "(C, H, W)")
-        w = _volume(w, "w", 4, "(F, C, K_h, K_w)")
-        delta = _volume(delta, "delta", 3, "(F, H_out, W_out)")
+        x = as_grid(x, "x", "(C, H, W)")
+        w = as_grid(w, "w", "(F, C, K_h, K_w)")
+        delta = as_grid(delta, "delta", "(F, H_out, W_out)")
         if w.shape[1] != x.shape[0]:
             raise ValueError(
                 f"w has shape {w.shape}: its depth {w.shape[1]} must equal the input's "
