@@ -182,6 +182,7 @@ def test_q5_gather_bounds_near_the_border():
 # budgets (bytes of partial im2col) that cut the first case, unfolded partially, into one
 # output row per block, two rows (the last block shorter), two samples per block (the last
 # one alone), and the whole batch in one block; the full im2col is cut by samples only
+@pytest.mark.parametrize("stacked", ["always", "never"])
 @pytest.mark.parametrize("thin_rows", [0, 10**9], ids=["partial-im2col", "full-im2col"])
 @pytest.mark.parametrize("budget", [1, 2500, 7000, 10**9])
 @pytest.mark.parametrize(
@@ -193,13 +194,14 @@ def test_q5_gather_bounds_near_the_border():
     ],
 )
 def test_blocks_do_not_change_the_result(
-    thin_rows, budget, x_shape, w_shape, options, monkeypatch, rng
+    stacked, thin_rows, budget, x_shape, w_shape, options, monkeypatch, rng
 ):
     # the fast path builds its partial im2col block by block (samples, then rows of the
     # first output dimension): every way of cutting the work gives the same sums
     conv_module = importlib.import_module("convgrad.conv")
     monkeypatch.setattr(conv_module, "COLUMNS_BUDGET", budget)
     monkeypatch.setattr(conv_module, "THIN_ROWS", thin_rows)  # partial or full im2col
+    monkeypatch.setattr(conv_module, "STACK_KERNEL_ROWS", stacked)  # tall products or thin
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
     b = rng.standard_normal(w_shape[0])
     y = convgrad.conv(x, w, b, **options)

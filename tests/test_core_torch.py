@@ -125,6 +125,22 @@ def test_matches_torch_larger_shapes(x_shape, w_shape, options, torch_conv, rng)
         assert relative_error(ours, theirs) <= 1e-10
 
 
+# the forward multiplies W[k0] by its run of the partial im2col one kernel row k0 at a time,
+# or (thin W: few filters) stacks the kernel rows of each phase into one tall product and
+# picks each row's run out of the result: here each way is forced in turn
+@pytest.mark.parametrize("stacked", ["always", "never"])
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(config=conv_configs())
+def test_stacked_kernel_rows_match_torch(stacked, config, torch_conv):
+    conv_module = importlib.import_module("convgrad.conv")
+    with (
+        mock.patch.object(conv_module, "STACK_KERNEL_ROWS", stacked),
+        mock.patch.object(conv_module, "THIN_ROWS", 0),  # the partial im2col: several kernel rows
+    ):
+        _compare(config, np.float64, 1e-10, torch_conv)
+        _float32_close_to_float64(config)
+
+
 # dL/dx by a gather (a stride-1 correlation per phase of the stride) or a scatter (col2im);
 # the automatic choice depends on the channel counts: here each way is forced in turn
 @pytest.mark.parametrize("way", ["gather", "scatter"])
