@@ -261,3 +261,36 @@ def test_fast_path_matches_reference_on_random_configs(config):
     assert relative_error(fast.x, gathered) <= 1e-13
     assert relative_error(fast.w, reference.grad_w(grad_y, x, w, **options)) <= 1e-13
     assert relative_error(fast.b, reference.grad_b(grad_y)) <= 1e-13
+
+
+def test_threads_do_not_share_scratch_memory(rng):
+    # the fast path keeps its scratch memory from call to call, one set per thread: two
+    # threads convolving different inputs at once must each get their own result
+    from concurrent.futures import ThreadPoolExecutor
+
+    options = dict(stride=2, padding=1)
+    inputs = [
+        (rng.standard_normal((4, 8, 24, 24)), rng.standard_normal((6, 8, 3, 3))) for _ in range(4)
+    ]
+    expected = [
+        (
+            convgrad.conv(x, w, **options),
+            convgrad.conv_backward(np.ones((4, 6, 12, 12)), x, w, **options),
+        )
+        for x, w in inputs
+    ]
+
+    def run(index):
+        x, w = inputs[index % 4]
+        return index % 4, (
+            convgrad.conv(x, w, **options),
+            convgrad.conv_backward(np.ones((4, 6, 12, 12)), x, w, **options),
+        )
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, range(40)))
+    for index, (y, grads) in results:
+        y_expected, grads_expected = expected[index]
+        assert np.array_equal(y, y_expected)
+        for ours, theirs in zip(grads, grads_expected, strict=True):
+            assert np.array_equal(ours, theirs)

@@ -15,6 +15,7 @@ is numpy against numpy, far steadier on a shared machine than the ratio to PyTor
 from __future__ import annotations
 
 import argparse
+import importlib
 import platform
 import statistics
 import time
@@ -129,6 +130,8 @@ def gemm_ceiling(dtype, size: int = 1024, repeats: int = 5) -> float:
 
 
 def peak_traced_mib(step) -> float:
+    """Peak memory traced during one step, scratch memory kept from earlier calls included."""
+    importlib.import_module("convgrad.conv")._release_scratch()  # allocated again, traced
     tracemalloc.start()
     tracemalloc.reset_peak()
     step()
