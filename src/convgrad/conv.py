@@ -19,7 +19,8 @@ are then one contiguous run of that array, which a matrix product reads in place
 stride s splits the input rows by their remainder mod s first, so that each run is
 contiguous. The partial im2col copies x prod(kernel[1:]) times, not prod(kernel) times.
 When those rows are thin (few channels), every kernel axis is unfolded instead: the full
-im2col, one product per block.
+im2col, one product per block. When W[k0] is thin (few filters), the forward stacks the
+kernel rows that read one phase into one tall product, and takes each row's run of it.
 
 Groups are a reshape: group g's filters see only group g's channels, so every
 product carries a group axis G (and a batch axis n) that numpy's matmul loops over.
