@@ -9,9 +9,9 @@ filters as rows, one group at a time::
     grad_x = col2im(W2.T @ grad_y)    col2im is im2col's adjoint: overlaps add up
     grad_b = grad_y summed            over the batch and every position
 
-Shapes: x ``(N, C, *spatial)`` with 1, 2 or 3 spatial dimensions, w ``(F, C/g, *kernel)``,
-``cols`` ``(N, g, C/g * prod(kernel), L)`` with L output positions, ``W2`` ``(g, F/g,
-C/g * prod(kernel))``; numpy's matmul loops over the batch and the groups.
+Shapes: x ``(N, C, *spatial)`` with 1, 2 or 3 spatial dimensions, w ``(F, C/G, *kernel)``,
+``cols`` ``(N, G, C/G * prod(kernel), L)`` with L output positions, ``W2`` ``(G, F/G,
+C/G * prod(kernel))``; numpy's matmul loops over the batch and the groups.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _windows(geo):
 
 
 def _as_matrices(x, w, geo):
-    """cols (N, g, C/g * prod(kernel), L) and W2 (g, F/g, C/g * prod(kernel))."""
+    """cols (N, G, C/G * prod(kernel), L) and W2 (G, F/G, C/G * prod(kernel))."""
     cols = im2col(x, **_windows(geo))
     cols = cols.reshape(geo.batch, geo.groups, -1, cols.shape[-1])
     return cols, w.reshape(geo.groups, -1, cols.shape[2])
