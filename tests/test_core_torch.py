@@ -90,16 +90,31 @@ def test_matches_torch_float32(config, torch_conv):
     _compare(config, np.float32, 2e-5, torch_conv)
 
 
-# the fast path unfolds x along every kernel axis but the first (the partial im2col), or
-# along all of them when the kernel rows are thin (THIN_ROWS); the search above draws few
-# channels and so mostly takes the second way: here each way is forced in turn
-@pytest.mark.parametrize("thin_rows", [0, 10**9], ids=["partial-im2col", "full-im2col"])
+# The fast path has three choices, each made automatically; the search above mostly
+# reaches one side of each (few channels, few filters), so here each side is forced in turn:
+# - x unfolded along every kernel axis but the first (the partial im2col), or along all of
+#   them when the kernel rows are thin (THIN_ROWS);
+# - the forward's products one kernel row k0 at a time, or (thin W: few filters) the kernel
+#   rows of each phase stacked into one tall product whose runs are picked out
+#   (STACK_KERNEL_ROWS; with the partial im2col, so that there are several kernel rows);
+# - dL/dx by a gather (a stride-1 correlation per phase of the stride) or a scatter (col2im).
+FORCED_PATHS = {
+    "partial-im2col": dict(THIN_ROWS=0),
+    "full-im2col": dict(THIN_ROWS=10**9),
+    "stacked-kernel-rows": dict(STACK_KERNEL_ROWS="always", THIN_ROWS=0),
+    "kernel-row-by-row": dict(STACK_KERNEL_ROWS="never", THIN_ROWS=0),
+    "gather": dict(INPUT_GRADIENT="gather"),
+    "scatter": dict(INPUT_GRADIENT="scatter"),
+}
+
+
+@pytest.mark.parametrize("forced", FORCED_PATHS.values(), ids=FORCED_PATHS.keys())
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(config=conv_configs())
-def test_both_unfoldings_match_torch_float64(thin_rows, config, torch_conv):
-    conv_module = importlib.import_module("convgrad.conv")
-    with mock.patch.object(conv_module, "THIN_ROWS", thin_rows):
+def test_every_forced_path_matches_torch(forced, config, torch_conv):
+    with mock.patch.multiple(importlib.import_module("convgrad.conv"), **forced):
         _compare(config, np.float64, 1e-10, torch_conv)
+        _float32_close_to_float64(config)
 
 
 @pytest.mark.parametrize(
@@ -123,34 +138,6 @@ def test_matches_torch_larger_shapes(x_shape, w_shape, options, torch_conv, rng)
     expected = torch_conv(x, w, b, grad_y, **options)
     for ours, theirs in zip((y, *grads), expected, strict=True):
         assert relative_error(ours, theirs) <= 1e-10
-
-
-# the forward multiplies W[k0] by its run of the partial im2col one kernel row k0 at a time,
-# or (thin W: few filters) stacks the kernel rows of each phase into one tall product and
-# picks each row's run out of the result: here each way is forced in turn
-@pytest.mark.parametrize("stacked", ["always", "never"])
-@settings(max_examples=150, deadline=None, derandomize=True, database=None)
-@given(config=conv_configs())
-def test_stacked_kernel_rows_match_torch(stacked, config, torch_conv):
-    conv_module = importlib.import_module("convgrad.conv")
-    with (
-        mock.patch.object(conv_module, "STACK_KERNEL_ROWS", stacked),
-        mock.patch.object(conv_module, "THIN_ROWS", 0),  # the partial im2col: several kernel rows
-    ):
-        _compare(config, np.float64, 1e-10, torch_conv)
-        _float32_close_to_float64(config)
-
-
-# dL/dx by a gather (a stride-1 correlation per phase of the stride) or a scatter (col2im);
-# the automatic choice depends on the channel counts: here each way is forced in turn
-@pytest.mark.parametrize("way", ["gather", "scatter"])
-@settings(max_examples=150, deadline=None, derandomize=True, database=None)
-@given(config=conv_configs())
-def test_both_input_gradients_match_torch(way, config, torch_conv):
-    conv_module = importlib.import_module("convgrad.conv")
-    with mock.patch.object(conv_module, "INPUT_GRADIENT", way):
-        _compare(config, np.float64, 1e-10, torch_conv)
-        _float32_close_to_float64(config)
 
 
 def _float32_close_to_float64(config):

@@ -15,7 +15,6 @@ is numpy against numpy, far steadier on a shared machine than the ratio to PyTor
 from __future__ import annotations
 
 import argparse
-import importlib
 import platform
 import statistics
 import time
@@ -27,6 +26,7 @@ import numpy as np
 
 import convgrad
 from convgrad import reference
+from convgrad.conv import _release_scratch
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def gemm_ceiling(dtype, size: int = 1024, repeats: int = 5) -> float:
 
 def peak_traced_mib(step) -> float:
     """Peak memory traced during one step, scratch memory kept from earlier calls included."""
-    importlib.import_module("convgrad.conv")._release_scratch()  # allocated again, traced
+    _release_scratch()  # so that the step allocates it again, traced
     tracemalloc.start()
     tracemalloc.reset_peak()
     step()
