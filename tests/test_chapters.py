@@ -290,7 +290,7 @@ def test_pytorch_runs_when_importable_and_is_reported_skipped_when_not(monkeypat
     else:
         ran = conv_gradient_verdict(x, w, delta).sources_run
         assert any(source.startswith("PyTorch") for source in ran)
-    monkeypatch.setattr(verdict, "_torch", lambda: None)
+    monkeypatch.setattr(verdict, "import_torch", lambda: None)
     result = conv_gradient_verdict(x, w, delta)
     assert result.sources_skipped == ("PyTorch autograd",)
     assert "PyTorch not installed" in str(result)

@@ -187,8 +187,8 @@ def test_gradient_verdict_names_why_pytorch_was_skipped(monkeypatch, rng):
 
     x = rng.standard_normal(3)
     args = (lambda x: float(np.sum(x**2)), {"x": x}, {"x": 2 * x})
-    monkeypatch.setattr(verdict, "_torch", lambda: None)
+    monkeypatch.setattr(verdict, "import_torch", lambda: None)
     # a chapter without PyTorch passes no torch version of f either: the reason is PyTorch
     assert "skipped (PyTorch not installed)" in str(verdict.gradient_verdict(*args))
-    monkeypatch.setattr(verdict, "_torch", lambda: object())
+    monkeypatch.setattr(verdict, "import_torch", lambda: object())
     assert "skipped (no torch version of f given)" in str(verdict.gradient_verdict(*args))

@@ -11,6 +11,7 @@ wrong result stops the book's build. Chapters 1-5 use it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -181,11 +182,34 @@ def _tolerance_key(source: str, tolerance: Mapping[str, float]) -> str:
     raise KeyError(f"no tolerance for source {source!r}; known: {sorted(tolerance)}")
 
 
-def _torch():
-    """PyTorch if it is importable, else None (the book builds without it)."""
+# Which builds use PyTorch. `make book` (the light build) sets CONVGRAD_TORCH=off, so its
+# pages are the same whether or not the machine has PyTorch; `make site` (the published
+# build) sets CONVGRAD_TORCH=required, so that none of its pages can show a skipped check.
+TORCH_MODE = "CONVGRAD_TORCH"
+TORCH_MODES = ("", "off", "required")
+
+
+def import_torch():
+    """PyTorch if it is importable, else None: the book reads and builds without it.
+
+    Every chapter gets PyTorch through this function. The environment variable
+    CONVGRAD_TORCH changes that: "off" returns None even where PyTorch is installed (the
+    light build, `make book`); "required" raises ImportError where it is missing (the
+    published build, `make site`), so that build fails rather than print a skipped check.
+    """
+    mode = os.environ.get(TORCH_MODE, "")
+    if mode not in TORCH_MODES:
+        raise ValueError(f"{TORCH_MODE}={mode!r}: use one of 'off' and 'required', or unset it")
+    if mode == "off":
+        return None
     try:
         import torch
-    except ImportError:
+    except ImportError as error:
+        if mode == "required":
+            raise ImportError(
+                f"{TORCH_MODE}=required (the published build, `make site`) but PyTorch cannot "
+                "be imported: there every PyTorch check must run, none may be skipped"
+            ) from error
         return None
     return torch
 
@@ -240,7 +264,7 @@ def gradient_verdict(
     others: dict[str, Mapping[str, np.ndarray] | str] = {
         "central differences": {labels[key]: fd[key] for key in inputs}
     }
-    torch = _torch() if use_torch else None
+    torch = import_torch() if use_torch else None
     # a chapter without PyTorch has no torch version of f either: name the real reason
     if torch is None:
         others["PyTorch autograd"] = _torch_skipped(use_torch)
@@ -300,7 +324,7 @@ def conv_gradient_verdict(
         "reference loops": pick(reference.conv_backward(grad_y, x, w, **geometry)),
         "central differences": pick((fd["x"], fd["w"], fd["b"])),
     }
-    torch = _torch() if use_torch else None
+    torch = import_torch() if use_torch else None
     if torch is None:
         others["PyTorch autograd"] = _torch_skipped(use_torch)
     else:
@@ -335,7 +359,7 @@ def conv_forward_verdict(
     others: dict[str, Mapping[str, np.ndarray] | str] = {
         "reference loops": {"Y": reference.conv(x, w, b, **geometry)}
     }
-    torch = _torch() if use_torch else None
+    torch = import_torch() if use_torch else None
     if torch is None:
         others["PyTorch autograd"] = _torch_skipped(use_torch)
     else:
@@ -409,7 +433,7 @@ def transpose_backward_verdict(
         "central differences": {label: central_differences(loss, {"x": x})["x"]},
     }
     conv_geometry = convgrad.conv_geometry(x.shape, w.shape, **geometry)
-    torch = _torch() if use_torch else None
+    torch = import_torch() if use_torch else None
     if torch is None:
         name = f"PyTorch conv_transpose{x.ndim - 2}d"
         others[name] = _torch_skipped(use_torch)
