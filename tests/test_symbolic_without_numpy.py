@@ -163,6 +163,26 @@ def test_import_convgrad_symbolic_does_not_import_numpy():
     assert out.stdout.strip() == "[]"
 
 
+def test_the_package_imports_its_modules_at_first_use_and_names_the_same_objects():
+    # conv, im2col and gradcheck are functions named like their modules: importing such a
+    # module first (as convgrad.verdict does) must not hide the function
+    script = """
+import sys, convgrad.verdict, convgrad.im2col_layer, convgrad.conv
+import convgrad
+assert all(callable(getattr(convgrad, name)) for name in ("conv", "im2col", "gradcheck"))
+from convgrad import *
+names = sorted(convgrad.__all__)
+assert set(names) <= set(dir(convgrad)) and reference.conv is not conv
+print((names, [getattr(convgrad, name).__name__ for name in names]))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    import convgrad
+
+    names = sorted(convgrad.__all__)
+    assert out.stdout.strip() == str((names, [getattr(convgrad, n).__name__ for n in names]))
+
+
 def test_check_text_without_numpy_gives_the_same_verdicts_and_reports():
     out = subprocess.run([sys.executable, "-c", WITHOUT_NUMPY], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
