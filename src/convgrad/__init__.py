@@ -3,43 +3,63 @@
 ``conv`` and ``conv_backward`` are the fast path, ``conv_transpose`` and its backward
 a view of them; ``reference`` holds the same functions as plain loops, the truth
 they are tested against.
+
+Each name is imported from its module at first use, numpy with it: ``convgrad.symbolic``
+needs sympy alone, so that its checker also runs in the browser (Chapter 13).
 """
 
-from . import reference
-from .conv import conv, conv_backward, conv_transpose, conv_transpose_backward
-from .geometry import (
-    ConvGeometry,
-    TransposeGeometry,
-    conv_geometry,
-    conv_transpose_geometry,
-    output_shape,
-)
-from .gradcheck import default_eps, gradcheck, numerical_gradient, relative_error
-from .gradients import Gradients
-from .identities import grad_w_as_conv, grad_x_as_conv_transpose
-from .im2col import col2im, im2col
-from .im2col_layer import im2col_conv, im2col_conv_backward
+import importlib
+import sys
+import types
 
-__all__ = [
-    "conv",
-    "conv_backward",
-    "conv_transpose",
-    "conv_transpose_backward",
-    "Gradients",
-    "output_shape",
-    "conv_geometry",
-    "ConvGeometry",
-    "conv_transpose_geometry",
-    "TransposeGeometry",
-    "grad_x_as_conv_transpose",
-    "grad_w_as_conv",
-    "im2col",
-    "col2im",
-    "im2col_conv",
-    "im2col_conv_backward",
-    "numerical_gradient",
-    "default_eps",
-    "gradcheck",
-    "relative_error",
-    "reference",
-]
+#: each public name -> the module that defines it
+_MODULES = {
+    "conv": "conv",
+    "conv_backward": "conv",
+    "conv_transpose": "conv",
+    "conv_transpose_backward": "conv",
+    "Gradients": "gradients",
+    "output_shape": "geometry",
+    "conv_geometry": "geometry",
+    "ConvGeometry": "geometry",
+    "conv_transpose_geometry": "geometry",
+    "TransposeGeometry": "geometry",
+    "grad_x_as_conv_transpose": "identities",
+    "grad_w_as_conv": "identities",
+    "im2col": "im2col",
+    "col2im": "im2col",
+    "im2col_conv": "im2col_layer",
+    "im2col_conv_backward": "im2col_layer",
+    "numerical_gradient": "gradcheck",
+    "default_eps": "gradcheck",
+    "gradcheck": "gradcheck",
+    "relative_error": "gradcheck",
+    "reference": None,  # the module itself
+}
+__all__ = list(_MODULES)
+
+
+def __getattr__(name: str):
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f".{_MODULES[name] or name}", __name__)
+    value = getattr(module, name) if _MODULES[name] else module
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package, whose functions ``conv``, ``im2col``, ``gradcheck`` share their names
+    with the modules that define them: importing such a module sets the package's
+    attribute of that name to the module, and that one assignment is ignored here."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if not (isinstance(value, types.ModuleType) and _MODULES.get(name)):
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -7,6 +7,8 @@ the unread rows itself, on purpose: the checker must not borrow the code it chec
 The forward pass is written once, as loops over plain Python objects (symbols, ring
 elements, numbers); it reads ``X`` only inside its range. The true gradients are sympy's
 partial derivatives of ``L = sum(delta * Y)``: nothing about backward passes is used.
+They need sympy alone (the checker also runs in the browser, Chapter 13); the public
+tensors are numpy object arrays, so those functions import numpy when called.
 """
 
 # ruff: noqa: B905  (every zip below pairs per-axis tuples of one length)
@@ -16,11 +18,13 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
 import sympy
 from sympy.polys.rings import ring
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Config's name -> ConvGeometry's name, for the same size of one convolution
 GEOMETRY_FIELDS = {
@@ -140,18 +144,58 @@ class SymbolicConv(NamedTuple):
     delta: np.ndarray
 
 
+def _indices(shape) -> itertools.product:
+    """Every index of an array of ``shape``, in numpy's (row-major) order."""
+    return itertools.product(*map(range, shape))
+
+
+def _entries(config: Config) -> dict[str, dict]:
+    """Per tensor (``X``, ``W``, ``b``, ``delta``): index -> its symbol, e.g. ``x_{0,1,2,3}``."""
+    letters = dict(zip(config.shapes, ("x", "w", "b", r"\delta")))
+    return {
+        name: {
+            index: sympy.Symbol(f"{letters[name]}_{{{','.join(map(str, index))}}}")
+            for index in _indices(shape)
+        }
+        for name, shape in config.shapes.items()
+    }
+
+
+def _as_array(entries: dict, shape) -> np.ndarray:
+    import numpy as np
+
+    array = np.empty(shape, dtype=object)
+    for index, value in entries.items():
+        array[index] = value
+    return array
+
+
 def symbolic_tensors(config: Config) -> SymbolicConv:
     """The input, weights, bias and upstream gradient of ``config`` as symbols."""
-    arrays = []
-    for letter, shape in zip(("x", "w", "b", r"\delta"), config.shapes.values()):
-        arrays.append(np.empty(shape, dtype=object))
-        for index in itertools.product(*map(range, shape)):
-            arrays[-1][index] = sympy.Symbol(f"{letter}_{{{','.join(map(str, index))}}}")
-    return SymbolicConv(config, *arrays)
+    entries = _entries(config)
+    return SymbolicConv(config, *(_as_array(entries[n], s) for n, s in config.shapes.items()))
 
 
 def _add(terms):
     return sympy.Add(*terms) if isinstance(terms[0], sympy.Basic) else sum(terms[1:], terms[0])
+
+
+def _conv_entries(x, w, b, config: Config) -> dict:
+    """``conv_entries`` as a dict, output index -> value, in numpy's order; ``x``, ``w``,
+    ``b``: anything indexed by index tuples (numpy arrays, or dicts of them)."""
+    out = {}
+    geometry = list(zip(config.stride, config.dilation, [p for p, _ in config.padding]))
+    taps = list(itertools.product(range(config.channels_per_group), *map(range, config.kernel)))
+    for n, f in itertools.product(range(config.batch), range(config.filters)):
+        first_channel = (f // config.filters_per_group) * config.channels_per_group
+        for o in _indices(config.out_size):
+            terms = [b[(f,)]]
+            for c, *k in taps:
+                at = [s * oi + d * ki - p for oi, ki, (s, d, p) in zip(o, k, geometry)]
+                if all(0 <= a < size for a, size in zip(at, config.in_size)):
+                    terms.append(w[(f, c, *k)] * x[(n, first_channel + c, *at)])
+            out[(n, f, *o)] = _add(terms)
+    return out
 
 
 def conv_entries(x, w, b, config: Config) -> np.ndarray:
@@ -160,19 +204,7 @@ def conv_entries(x, w, b, config: Config) -> np.ndarray:
     ``x``, ``w``, ``b`` are object arrays (symbols, ring elements or numbers) of the
     shapes in ``config.shapes``; reads that fall in the padding are left out.
     """
-    out = np.empty(config.shapes["delta"], dtype=object)
-    geometry = list(zip(config.stride, config.dilation, [p for p, _ in config.padding]))
-    taps = list(itertools.product(range(config.channels_per_group), *map(range, config.kernel)))
-    for n, f in itertools.product(range(config.batch), range(config.filters)):
-        first_channel = (f // config.filters_per_group) * config.channels_per_group
-        for o in itertools.product(*map(range, config.out_size)):
-            terms = [b[f]]
-            for c, *k in taps:
-                at = [s * oi + d * ki - p for oi, ki, (s, d, p) in zip(o, k, geometry)]
-                if all(0 <= a < size for a, size in zip(at, config.in_size)):
-                    terms.append(w[(f, c, *k)] * x[(n, first_channel + c, *at)])
-            out[(n, f, *o)] = _add(terms)
-    return out
+    return _as_array(_conv_entries(x, w, b, config), config.shapes["delta"])
 
 
 def symbolic_forward(tensors: SymbolicConv) -> np.ndarray:
@@ -191,16 +223,15 @@ def true_gradients(config: Config) -> dict[str, dict]:
 
     sympy differentiates ``L = sum(delta * Y)``, once per configuration.
     """
-    tensors = dict(zip(("X", "W", "b", "delta"), symbolic_tensors(config)[1:]))
-    keys = [(name, index) for name, t in tensors.items() for index in np.ndindex(t.shape)]
+    tensors = _entries(config)
+    keys = [(name, index) for name, entries in tensors.items() for index in entries]
     # sympy's sparse polynomial ring: exact integer arithmetic, fast differentiation
     _, *generators = ring([tensors[name][index] for name, index in keys], sympy.ZZ)
-    numbered = iter(generators)
-    as_ring = {
-        n: np.array([next(numbered) for _ in t.flat]).reshape(t.shape) for n, t in tensors.items()
-    }
-    y = conv_entries(as_ring["X"], as_ring["W"], as_ring["b"], config)
-    total = loss(y, as_ring["delta"])
+    as_ring = {name: {} for name in tensors}
+    for (name, index), generator in zip(keys, generators):
+        as_ring[name][index] = generator
+    y = _conv_entries(as_ring["X"], as_ring["W"], as_ring["b"], config)
+    total = _add([as_ring["delta"][index] * value for index, value in y.items()])
 
     def to_poly(element) -> dict:
         poly = {}
@@ -209,7 +240,7 @@ def true_gradients(config: Config) -> dict[str, dict]:
             poly[tuple(sorted(key for key, power in factors for _ in range(power)))] = int(coeff)
         return poly
 
-    truth = {"y": {index: to_poly(y[index]) for index in np.ndindex(y.shape)}}
+    truth = {"y": {index: to_poly(value) for index, value in y.items()}}
     for name in ("X", "W", "b"):  # diff by number: finding a generator by equality is slow
         grad = {key[1]: to_poly(total.diff(i)) for i, key in enumerate(keys) if key[0] == name}
         truth[f"grad_{name.lower()}"] = grad

@@ -33,11 +33,10 @@ from dataclasses import dataclass
 from io import StringIO
 from typing import NamedTuple
 
-import numpy as np
 import sympy
 from sympy.parsing.sympy_parser import parse_expr
 
-from .check import Report, _access_words, _monomial_words, _wrap, check
+from .check import Report, _access_words, _monomial_words, _wrap, check, numpy_available
 from .evaluate import Poly, target_indices
 from .formula import TARGET_TENSOR, Formula, TensorRef
 from .tensors import Config
@@ -324,6 +323,9 @@ def check_text(
     your formula claims to cover). ``grid``: ``"small"``, ``"full"`` or a list of
     ``Config``.
 
+    The check needs sympy alone (it also runs in the browser); where numpy is installed,
+    each report also compares the formula on whole numbers with ``convgrad``.
+
     Raises ValueError naming what could not be read. Returns a ``DerivationCheck``.
     """
     sizes, where = dict(sizes or {}), dict(where or {})
@@ -415,7 +417,7 @@ def check_text(
     )
     configs = layer_grid(formula, grid, stride=stride, padding=padding, dilation=dilation)
     try:
-        report = check(formula, configs)
+        report = check(formula, configs, numeric=numpy_available())  # exact terms either way
     except (NameError, TypeError, ZeroDivisionError) as error:
         raise ValueError(f"could not evaluate {text!r}: {type(error).__name__}: {error}") from None
     return DerivationCheck(
@@ -473,6 +475,8 @@ def _call(fn, args, arrays: dict, config: Config, batch: bool):
 
 def _probe(fn, args, returns, config: Config, batch: bool) -> dict:
     """target -> {book index: Poly}: the function's terms, one coefficient per call."""
+    import numpy as np
+
     shapes = config.shapes
     zeros = {name: np.zeros(shapes[_BOOK[name]]) for name in ("x", "w", "b", "delta")}
     terms = {target: {} for target in returns}
@@ -511,6 +515,8 @@ def _probe(fn, args, returns, config: Config, batch: bool) -> dict:
 
 def _bilinear(fn, args, returns, config, batch, terms) -> str:
     """Empty if the probed terms give the function's own numbers on whole-number inputs."""
+    import numpy as np
+
     rng = np.random.default_rng(13)
     arrays = {
         n: rng.integers(-3, 4, size=s).astype(np.float64)
