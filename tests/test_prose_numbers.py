@@ -32,12 +32,7 @@ PAGES = sorted((ROOT / "book").glob("*.md"))
 
 # (file name, words around the timing found) -> why it stays. Keep this short: each entry
 # allows that one phrase, in that file, where it sits inside those words.
-ALLOWED: dict[tuple[str, str], str] = {
-    ("formula_checks.md", "So a whole grid takes seconds, and what runs"): (
-        "an order of magnitude whose measured total the page's next cell prints "
-        "('checked in … s'); reported to the owner of book/ in issue 18 for rewording"
-    ),
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 # --- what counts as a timing ------------------------------------------------------------
 
