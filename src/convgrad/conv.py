@@ -58,9 +58,10 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, input_dilat
     input_dilation inserts input_dilation - 1 zeros between neighbouring samples of x
     before the padding (Chapters 8 and 11; JAX's lhs_dilation), so that
 
-        out_size = (input_dilation*(n-1) + 1 + pad_before + pad_after
+        out_size = (input_dilation*(H-1) + 1 + pad_before + pad_after
                     - dilation*(K-1) - 1) // stride + 1
 
+    along each spatial axis of H input positions,
     and "same" keeps the zero-inserted size. float32 and float64 keep their dtype.
     """
     x, w, b, _, geo = check_call(
@@ -172,7 +173,7 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
     padding (non-negative), output_padding and dilation are an int or one per spatial
     dimension, with output_padding < max(stride, dilation), and
 
-        out_size = (n - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1
+        out_size = (H - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1
 
     It is a view of conv: the kernel flipped and its channel axes swapped within each group,
     input_dilation=stride, and padding dilation*(K-1) - padding before and that plus
@@ -548,9 +549,9 @@ def _grad_x_by_full_correlation(grad_y, w, geometry: ConvGeometry):
     """dL/dx = conv(zero-inserted grad_y, rotated and channel-swapped w) (Chapters 5, 6, 8).
 
     Written out, the inserted zeros would cost stride**ndim times the products. Split by
-    phase instead: the padded-input positions r, r + s, r + 2s, ... receive only the kernel
-    taps k with k * d = r (mod s), so each phase is an ordinary stride-1 full correlation
-    of grad_y with a sub-kernel (taps k0, k0 + s/g, ..., dilation d/g, g = gcd(s, d)).
+    phase instead: the padded-input positions u, u + s, u + 2s, ... receive only the kernel
+    taps k with k * d = u (mod s), so each phase is an ordinary stride-1 full correlation
+    of grad_y with a sub-kernel (taps k0, k0 + s/gcd(s, d), ..., dilation d/gcd(s, d)).
     Every product keeps its inner dimension F * (taps of the phase): wide, no zeros.
     At stride 1 there is one phase, the whole kernel.
     """
