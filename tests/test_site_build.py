@@ -64,7 +64,9 @@ def test_chapters_get_pytorch_only_through_import_torch():
             if cell.cell_type != "code":
                 continue
             top_level = re.search(r"^(import torch|from torch)", cell.source, re.M)
-            guarded = re.search(r"^try:\n(?:[ \t]+.*\n)*?[ \t]+(import|from) torch", cell.source, re.M)
+            guarded = re.search(
+                r"^try:\n(?:[ \t]+.*\n)*?[ \t]+(import|from) torch", cell.source, re.M
+            )
             if top_level or guarded:
                 offending.append(f"{path.name} cell {index}")
     assert not offending, f"chapters importing PyTorch themselves: {offending}"
