@@ -44,7 +44,7 @@ import numpy as np
 
 from .geometry import ConvGeometry, check_call, check_transpose_call, crop, pad
 from .gradients import Gradients
-from .im2col import add_windows, windows
+from .unfold import add_windows, windows
 
 __all__ = ["conv", "conv_backward", "conv_transpose", "conv_transpose_backward", "Gradients"]
 
