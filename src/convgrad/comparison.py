@@ -154,12 +154,7 @@ def compare(
     return Verdict(title, tuple(rows))
 
 
-def numeric_verdict(
-    title: str,
-    ours: Mapping[str, np.ndarray],
-    others: Mapping[str, Mapping[str, np.ndarray] | str],
-    tolerance: Mapping[str, float] | None = None,
-) -> Verdict:
+def numeric_verdict(title, ours, others, tolerance=None) -> Verdict:
     """:func:`compare`, raising AssertionError (with the table) when a source that ran
     disagrees beyond its tolerance, so that a wrong result stops the book's build.
     """

@@ -16,25 +16,11 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import reference
-from .comparison import TOLERANCE, Row, Verdict, compare, numeric_verdict
+from .comparison import TOLERANCE, Row, Verdict, compare, numeric_verdict  # noqa: F401 re-exported
 from .conv import conv, conv_backward
 from .finite_differences import central_differences
 from .geometry import conv_geometry
 from .identities import grad_x_as_conv_transpose
-
-__all__ = [
-    "gradient_verdict",
-    "conv_gradient_verdict",
-    "conv_forward_verdict",
-    "transpose_backward_verdict",
-    "import_torch",
-    # the comparison the cells make, from convgrad.comparison, for the chapters' own tables
-    "TOLERANCE",
-    "Row",
-    "Verdict",
-    "compare",
-    "numeric_verdict",
-]
 
 #: the layer's options every convolution check takes, and their defaults
 CONV_OPTIONS = dict(stride=1, padding=0, dilation=1, groups=1)
@@ -86,27 +72,12 @@ def _pytorch(what: str, use_torch: bool, run: Callable) -> dict[str, Mapping | s
     return {f"PyTorch {torch.__version__.split('+')[0]} {what}": values}
 
 
-def _conv_options(options: Mapping) -> dict:
-    """The layer's options with their defaults filled in; a title lists all four."""
-    unknown = sorted(set(options) - set(CONV_OPTIONS))
-    if unknown:
-        raise TypeError(f"unknown options {unknown}: a check takes {', '.join(CONV_OPTIONS)}")
-    return {**CONV_OPTIONS, **options}
-
-
 def _settings(options: Mapping) -> str:
     return ", ".join(f"{key}={value}" for key, value in options.items())
 
 
 def gradient_verdict(
-    f: Callable[..., float],
-    inputs: Mapping[str, np.ndarray],
-    grads: Mapping[str, np.ndarray],
-    *,
-    torch_f: Callable[..., object] | None = None,
-    use_torch: bool = True,
-    name: str = "f",
-    title: str | None = None,
+    f, inputs, grads, *, torch_f=None, use_torch=True, name="f", title=None
 ) -> Verdict:
     """Check gradients `grads` of the scalar ``f(**inputs)`` (numpy) against central
     differences and, if `torch_f` is given and PyTorch is importable, its autograd.
@@ -140,14 +111,7 @@ def gradient_verdict(
 
 
 def conv_gradient_verdict(
-    x: np.ndarray,
-    w: np.ndarray,
-    grad_y: np.ndarray,
-    *,
-    backward: Callable | None = None,
-    use_torch: bool = True,
-    which: tuple[str, ...] = ("x", "w", "b"),
-    **options,
+    x, w, grad_y, *, backward=None, use_torch=True, which=("x", "w", "b"), **options
 ) -> Verdict:
     """Check `backward` (default convgrad.conv_backward) for L = Σ grad_y ⊙ conv(x, w, b)
     against the loop reference, central differences of convgrad.conv, and PyTorch.
@@ -155,7 +119,7 @@ def conv_gradient_verdict(
     `options` are the layer's stride, padding, dilation and groups, as for convgrad.conv;
     `which` picks the gradients shown (of "x", "w", "b").
     """
-    options = _conv_options(options)
+    options = {**CONV_OPTIONS, **options}
     x, w, grad_y = (np.asarray(a, dtype=np.float64) for a in (x, w, grad_y))
     b = np.zeros(w.shape[0])
     labels = {"x": "∂L/∂X", "w": "∂L/∂W", "b": "∂L/∂b"}
@@ -183,20 +147,12 @@ def conv_gradient_verdict(
     return numeric_verdict(title, ours, others)
 
 
-def conv_forward_verdict(
-    x: np.ndarray,
-    w: np.ndarray,
-    b: np.ndarray | None = None,
-    *,
-    forward: Callable | None = None,
-    use_torch: bool = True,
-    **options,
-) -> Verdict:
+def conv_forward_verdict(x, w, b=None, *, forward=None, use_torch=True, **options) -> Verdict:
     """Check `forward` (default convgrad.conv) against the loop reference and PyTorch.
 
     `options` are the layer's stride, padding, dilation and groups, as for convgrad.conv.
     """
-    options = _conv_options(options)
+    options = {**CONV_OPTIONS, **options}
     x, w = (np.asarray(a, dtype=np.float64) for a in (x, w))
     b = None if b is None else np.asarray(b, dtype=np.float64)
 
@@ -220,13 +176,7 @@ def conv_forward_verdict(
 
 
 def transpose_backward_verdict(
-    x: np.ndarray,
-    w: np.ndarray,
-    grad_y: np.ndarray,
-    *,
-    grad_x_as_transpose: Callable | None = None,
-    use_torch: bool = True,
-    **options,
+    x, w, grad_y, *, grad_x_as_transpose=None, use_torch=True, **options
 ) -> Verdict:
     """Check dL/dX of conv computed as a transposed convolution (Chapter 11).
 
@@ -237,7 +187,7 @@ def transpose_backward_verdict(
     there PyTorch gets padding 0 and its result is cropped (the pad layer's backward).
     `options` are the layer's stride, padding, dilation and groups, as for convgrad.conv.
     """
-    options = _conv_options(options)
+    options = {**CONV_OPTIONS, **options}
     x, w, grad_y = (np.asarray(a, dtype=np.float64) for a in (x, w, grad_y))
     label = "∂L/∂X"
 
