@@ -57,18 +57,19 @@ def import_torch():
     return torch
 
 
-def _pytorch(what: str, use_torch: bool, run: Callable) -> dict[str, Mapping | str]:
+def _pytorch(what: str, use_torch: bool, run: Callable, skipped: str = "") -> dict:
     """The PyTorch source of a verdict table, as an entry of its ``others``: ``run(torch)``
-    under 'PyTorch <version> <what>', or why it is skipped under 'PyTorch <what>'.
+    under 'PyTorch <version> <what>', or why it is skipped under 'PyTorch <skipped or what>'.
 
     ``run`` may answer with a string: why it cannot run even though PyTorch is there.
     """
     torch = import_torch() if use_torch else None
     if torch is None:
-        return {f"PyTorch {what}": "PyTorch not installed" if use_torch else "not requested"}
+        why = "PyTorch not installed" if use_torch else "not requested"
+        return {f"PyTorch {skipped or what}": why}
     values = run(torch)
     if isinstance(values, str):
-        return {f"PyTorch {what}": values}
+        return {f"PyTorch {skipped or what}": values}
     return {f"PyTorch {torch.__version__.split('+')[0]} {what}": values}
 
 
@@ -169,7 +170,8 @@ def conv_forward_verdict(x, w, b=None, *, forward=None, use_torch=True, **option
     ours = {"Y": (forward or conv)(x, w, b, **options)}
     others = {
         "reference loops": {"Y": reference.conv(x, w, b, **options)},
-        **_pytorch("forward", use_torch, torch_forward),
+        # skipped, the row keeps the name the light build's pages have always shown
+        **_pytorch("forward", use_torch, torch_forward, skipped="autograd"),
     }
     title = f"forward Y = conv(X, W, b) for X {x.shape}, W {w.shape}\n{_settings(options)}"
     return numeric_verdict(title, ours, others)
