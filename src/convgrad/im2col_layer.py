@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from .geometry import check_call
 from .gradients import Gradients
-from .im2col import col2im, im2col
+from .unfold import col2im, im2col
 
 __all__ = ["im2col_conv", "im2col_conv_backward"]
 

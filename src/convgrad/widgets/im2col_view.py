@@ -6,7 +6,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ..im2col import col2im, im2col
+from ..unfold import col2im, im2col
 from ._common import CSS, as_grid, esm, grid, number, positions
 
 

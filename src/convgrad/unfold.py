@@ -1,6 +1,8 @@
-"""im2col and its adjoint col2im: a convolution's windows as the columns of a matrix.
+"""Unfolding: a convolution's windows as the columns of a matrix, and back.
 
-Chapter 12 derives them. ``im2col`` copies every window of the padded input into
+``windows`` is the unfolded input as a strided view (no copy), ``add_windows`` its adjoint;
+the fast path (``conv.py``) builds on both. ``im2col`` and ``col2im`` are the same as
+matrices, as Chapter 12 derives them. ``im2col`` copies every window of the padded input into
 one column, so the convolution becomes a single matrix product. ``col2im`` is its
 *adjoint* (transpose), not its inverse: where windows overlap it adds their
 values, which is exactly what the input's gradient needs (Chapter 5).
