@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .geometry import ConvGeometry, check_call, check_transpose_call, crop, pad
+from .geometry import ConvGeometry, ConvOptions, TransposeOptions, check_call, crop, pad
 from .gradients import Gradients
 from .im2col import add_windows, windows
 
@@ -64,16 +64,8 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, input_dilat
     along each spatial axis of H input positions,
     and "same" keeps the zero-inserted size. float32 and float64 keep their dtype.
     """
-    x, w, b, _, geo = check_call(
-        x,
-        w,
-        b,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        input_dilation=input_dilation,
-    )
+    options = ConvOptions(stride, padding, dilation, groups, input_dilation)
+    x, w, b, _, geo = check_call(x, w, b, None, options)
     if any(e > 1 for e in geo.input_dilation):
         # the zeros written out, with the padding: then an ordinary convolution of them
         return conv(pad(x, geo), w, b, stride=geo.stride, dilation=geo.dilation, groups=geo.groups)
@@ -103,17 +95,8 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, in
     grad_y is dL/dy, with the shape of conv's output; the options are conv's. The bias
     gradient is always returned.
     """
-    x, w, _, grad_y, geo = check_call(
-        x,
-        w,
-        None,
-        grad_y,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        input_dilation=input_dilation,
-    )
+    options = ConvOptions(stride, padding, dilation, groups, input_dilation)
+    x, w, _, grad_y, geo = check_call(x, w, None, grad_y, options)
     if any(e > 1 for e in geo.input_dilation):
         # the gradient of inserting zeros and padding keeps x's own samples (Chapter 8)
         grads = conv_backward(
@@ -181,16 +164,8 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
     (padding > dilation*(K-1)) conv pads nothing there and the view crops its output
     instead: at stride 1, c input positions fewer at one end are c outputs fewer there.
     """
-    x, w, b, _, geo = check_transpose_call(
-        x,
-        w,
-        b,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        groups=groups,
-    )
+    options = TransposeOptions(stride, padding, output_padding, dilation, groups)
+    x, w, b, _, geo = check_call(x, w, b, None, options)
     view_padding = geo.view_padding
     y = conv(
         x,
@@ -220,24 +195,17 @@ def conv_transpose_backward(
     dropped. dL/dw is conv's weight gradient with x and grad_y in each other's place, and
     dL/db is grad_y summed over the batch and every position.
     """
-    x, w, _, grad_y, geo = check_transpose_call(
-        x,
-        w,
-        None,
-        grad_y,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        groups=groups,
+    options = TransposeOptions(stride, padding, output_padding, dilation, groups)
+    x, w, _, grad_y, geo = check_call(x, w, None, grad_y, options)
+    conv_options = dict(
+        stride=geo.stride, padding=geo.padding, dilation=geo.dilation, groups=geo.groups
     )
-    options = dict(stride=geo.stride, padding=geo.padding, dilation=geo.dilation, groups=geo.groups)
-    grad_x_reach = conv(grad_y, w, **options)
+    grad_x_reach = conv(grad_y, w, **conv_options)
     x_samples = (..., *(slice(0, n) for n in geo.in_size))
     # in conv(grad_y, w), x is the upstream gradient (extended by zeros to its output)
     x_reach = np.zeros_like(grad_x_reach)
     x_reach[x_samples] = x
-    grad_w = conv_backward(grad_y=x_reach, x=grad_y, w=w, **options).w
+    grad_w = conv_backward(grad_y=x_reach, x=grad_y, w=w, **conv_options).w
     grad_b = grad_y.sum(axis=(0, *range(2, grad_y.ndim)))
     return Gradients(x=np.ascontiguousarray(grad_x_reach[x_samples]), w=grad_w, b=grad_b)
 
