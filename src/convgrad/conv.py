@@ -269,7 +269,7 @@ def _stacked_products(w_rows, rows, y_block, scratch):
             out=scratch("z", (*columns.shape[:2], *stacked.shape[1:2], columns.shape[-1])),
         )
         for i, k0 in enumerate(k0s):
-            share = rows.run(z[:, :, i * filters : (i + 1) * filters], k0)
+            share = rows.cut_run(z[:, :, i * filters : (i + 1) * filters], k0)
             if first:
                 np.copyto(y_block, share)
                 first = False
@@ -336,19 +336,22 @@ class _BlockRows:
         self.phases, self.samples, self.first_row = phases, samples, first_row
         self.out_rows, self.geometry = out_rows, geometry
 
-    def _run(self, k0):
-        """(phase, first row) of the run of rows that kernel row k0 reads."""
-        s, d = self.geometry.stride[0], self.geometry.dilation[0]
-        # padded row k0 * d + i * s is row k0 * d // s + i of phase k0 * d mod s
-        return k0 * d % s, k0 * d // s
+    def phase_of(self, k0):
+        """The phase whose rows kernel row k0 reads: k0 * d mod s."""
+        return k0 * self.geometry.dilation[0] % self.geometry.stride[0]
+
+    def run_start(self, k0):
+        """Where kernel row k0's run starts in its phase: padded row k0 * d + i * s is
+        row k0 * d // s + i of phase k0 * d mod s."""
+        return k0 * self.geometry.dilation[0] // self.geometry.stride[0]
 
     def __call__(self, k0):
         """The columns kernel row k0 multiplies: a contiguous run of one phase (no copy)."""
-        return self.run(self.phases[self._run(k0)[0]], k0)
+        return self.cut_run(self.phases[self.phase_of(k0)], k0)
 
-    def run(self, array, k0):
-        """The columns of array (laid out like k0's phase) at kernel row k0's run."""
-        first = self._run(k0)[1]
+    def cut_run(self, array, k0):
+        """array's columns at kernel row k0's run, array laid out like k0's phase (a view)."""
+        first = self.run_start(k0)
         per_row = prod(self.geometry.out_size[1:])  # output positions per row
         return array[..., first * per_row : (first + self.out_rows) * per_row]
 
@@ -356,18 +359,17 @@ class _BlockRows:
         """{phase: the kernel rows k0 that read it}."""
         by_phase = {}
         for k0 in range(self.geometry.kernel[0]):
-            by_phase.setdefault(self._run(k0)[0], []).append(k0)
+            by_phase.setdefault(self.phase_of(k0), []).append(k0)
         return by_phase
 
     def first_in_phase(self, k0):
         """Whether k0 is the lowest kernel row that reads its phase."""
-        return all(self._run(k)[0] != self._run(k0)[0] for k in range(k0))
+        return all(self.phase_of(k) != self.phase_of(k0) for k in range(k0))
 
     def zero_phase_except(self, k0):
         """Set k0's phase to zero outside the run of kernel row k0; return that run."""
-        phase, first = self._run(k0)
-        per_row = prod(self.geometry.out_size[1:])
-        rows = self.phases[phase]
+        first, per_row = self.run_start(k0), prod(self.geometry.out_size[1:])
+        rows = self.phases[self.phase_of(k0)]
         rows[..., : first * per_row] = 0
         rows[..., (first + self.out_rows) * per_row :] = 0
         return self(k0)

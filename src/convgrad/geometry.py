@@ -57,15 +57,20 @@ class ConvGeometry(_Shapes):
     """Every size of one convolution, one entry per spatial dimension (Chapters 8-11).
 
     ``padding`` holds (before, after) pairs. ``input_dilation`` is the spacing of x's
-    samples once zeros are inserted between them (1: none). ``unread`` counts the
-    trailing input rows (columns, ...) of x that no window reads because the stride
-    steps past them; their gradient is exactly zero.
+    samples once zeros are inserted between them (1: none). Three names tell what the
+    windows leave out, per spatial dimension:
+
+    - ``unread``: how many of x's last samples no window reads (a count);
+    - ``never_read()``: which samples of x no window reads (their indices): the unread
+      ones, and any that a stride or a dilation skips. Their gradient is exactly zero;
+    - ``past_last_window``: how many padded positions, padding zeros included, follow the
+      last window's end (a count): r, conv_transpose's output_padding (Chapter 11).
     """
 
     padding: tuple[tuple[int, int], ...]
     dilation: tuple[int, ...]
     out_size: tuple[int, ...]
-    unread: tuple[int, ...]
+    unread: tuple[int, ...]  #: how many of x's last samples no window reads (a count)
     input_dilation: tuple[int, ...]
 
     @property
@@ -90,10 +95,10 @@ class ConvGeometry(_Shapes):
 
     @property
     def past_last_window(self) -> tuple[int, ...]:
-        """Padded positions after the end of the last window: (padded - window) mod stride.
+        """How many padded positions follow the last window's end: (padded - window) mod stride.
 
-        This is the output_padding that conv_transpose needs to map grad_y back to the
-        padded input's size (Chapter 11). Unlike ``unread`` it counts padding zeros too.
+        r, the output_padding that conv_transpose needs to map grad_y back to the padded
+        input's size (Chapter 11). Unlike ``unread`` it counts padding zeros too.
         """
         return tuple(
             (padded - window) % s
@@ -101,9 +106,9 @@ class ConvGeometry(_Shapes):
         )
 
     def never_read(self) -> tuple[tuple[int, ...], ...]:
-        """Per dimension, every index of x that no window reads (Chapter 8).
+        """Which samples of x no window reads: their indices, per dimension (Chapter 8).
 
-        Besides the trailing ``unread`` rows, a stride larger than the dilated kernel
+        Besides the trailing ``unread`` ones, a stride larger than the dilated kernel
         skips rows between windows, and a dilation skips rows inside them; with an
         input_dilation, only the windows' taps that land on x's own samples read them.
         """
