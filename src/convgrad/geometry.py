@@ -30,13 +30,13 @@ _SPATIAL_NAMES = {1: "(H,)", 2: "(H, W_in)", 3: "(D, H, W_in)"}  # bare W is the
 class _Shapes:
     """The sizes both geometries hold, and the shapes they derive the same way from them."""
 
-    batch: int
-    in_channels: int
-    out_channels: int
-    groups: int
-    in_size: tuple[int, ...]
-    kernel: tuple[int, ...]
-    stride: tuple[int, ...]
+    batch: int  # N
+    in_channels: int  # C (conv_transpose: C_in)
+    out_channels: int  # F (conv_transpose: C_out)
+    groups: int  # G
+    in_size: tuple[int, ...]  # (H,), (H, W_in) or (D, H, W_in)
+    kernel: tuple[int, ...]  # K per spatial dimension
+    stride: tuple[int, ...]  # s per spatial dimension
 
     @property
     def ndim(self) -> int:
