@@ -406,13 +406,8 @@ def _blocks(geometry: ConvGeometry, itemsize: int):
     output dimension) of one sample.
     """
     out_rows = geometry.out_size[0]
-    per_row = (
-        geometry.in_channels
-        * prod(geometry.kernel[1:])
-        * geometry.stride[0]
-        * prod(geometry.out_size[1:])
-        * itemsize
-    )
+    per_row = geometry.in_channels * prod(geometry.kernel[1:]) * geometry.stride[0]
+    per_row *= prod(geometry.out_size[1:]) * itemsize  # bytes of partial im2col per output row
     rows_per_block = max(1, min(out_rows, COLUMNS_BUDGET // per_row))
     samples_per_block = max(1, COLUMNS_BUDGET // (per_row * rows_per_block))
     if rows_per_block < out_rows:

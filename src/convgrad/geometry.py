@@ -150,16 +150,20 @@ def _per_dim(value, name: str, ndim: int, minimum: int) -> tuple[int, ...]:
     if _is_int(value):
         return (_check_int(value, name, minimum),) * ndim
     if isinstance(value, (tuple, list)):
-        if len(value) != ndim:
-            raise ValueError(
-                f"{name}={tuple(value)!r} has {len(value)} entries but the input has "
-                f"{ndim} spatial dimension(s) {_SPATIAL_NAMES[ndim]}: give one int or {ndim}"
-            )
+        _check_length(value, name, ndim)
         return tuple(_check_int(v, f"{name}[{i}]", minimum) for i, v in enumerate(value))
     raise TypeError(
         f"{name} must be an int or a tuple of {ndim} ints, got {value!r} "
         f"of type {type(value).__name__}"
     )
+
+
+def _check_length(value, name: str, ndim: int) -> None:
+    if len(value) != ndim:
+        raise ValueError(
+            f"{name}={tuple(value)!r} has {len(value)} entries but the input has "
+            f"{ndim} spatial dimension(s) {_SPATIAL_NAMES[ndim]}: give one int or {ndim}"
+        )
 
 
 def _padding_pairs(padding, ndim, kernel, stride, dilation) -> tuple[tuple[int, int], ...]:
@@ -181,11 +185,7 @@ def _padding_pairs(padding, ndim, kernel, stride, dilation) -> tuple[tuple[int, 
         p = _check_int(padding, "padding", 0)
         return ((p, p),) * ndim
     if isinstance(padding, (tuple, list)):
-        if len(padding) != ndim:
-            raise ValueError(
-                f"padding={tuple(padding)!r} has {len(padding)} entries but the input has "
-                f"{ndim} spatial dimension(s) {_SPATIAL_NAMES[ndim]}: give one int or {ndim}"
-            )
+        _check_length(padding, "padding", ndim)
         pairs = []
         for i, entry in enumerate(padding):
             if isinstance(entry, (tuple, list)):  # an explicit (before, after) pair
