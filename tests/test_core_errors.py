@@ -429,3 +429,13 @@ def test_a_cached_geometry_does_not_let_bad_arguments_through():
         convgrad.conv(x, w, padding=-1)
     with pytest.raises(ValueError, match="padding"):
         convgrad.conv(x, w, padding=-1)
+
+
+def test_cached_geometries_of_conv_and_conv_transpose_are_kept_apart():
+    # conv's (stride, padding, dilation, groups, input_dilation) = (2, 0, 1, 1, 1) equals
+    # conv_transpose's (stride, padding, output_padding, dilation, groups) as a tuple
+    x, w = np.ones((1, 1, 4)), np.ones((1, 1, 2))
+    assert convgrad.conv(x, w, stride=2).shape == (1, 1, 2)
+    y = convgrad.conv_transpose(x, w, stride=2, output_padding=1)
+    assert y.shape == (1, 1, 9)  # (4 - 1) * 2 + (2 - 1) + 1 + 1
+    np.testing.assert_array_equal(y, reference.conv_transpose(x, w, stride=2, output_padding=1))

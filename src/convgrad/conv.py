@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .geometry import ConvGeometry, check_call, check_transpose_call, crop, pad
+from .geometry import ConvGeometry, ConvOptions, TransposeOptions, check_call, crop, pad
 from .gradients import Gradients
 from .unfold import add_windows, windows
 
@@ -64,16 +64,8 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, input_dilat
     along each spatial axis of H input positions,
     and "same" keeps the zero-inserted size. float32 and float64 keep their dtype.
     """
-    x, w, b, _, geo = check_call(
-        x,
-        w,
-        b,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        input_dilation=input_dilation,
-    )
+    options = ConvOptions(stride, padding, dilation, groups, input_dilation)
+    x, w, b, _, geo = check_call(x, w, b, None, options)
     if any(e > 1 for e in geo.input_dilation):
         # the zeros written out, with the padding: then an ordinary convolution of them
         return conv(pad(x, geo), w, b, stride=geo.stride, dilation=geo.dilation, groups=geo.groups)
@@ -103,17 +95,8 @@ def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, in
     grad_y is dL/dy, with the shape of conv's output; the options are conv's. The bias
     gradient is always returned.
     """
-    x, w, _, grad_y, geo = check_call(
-        x,
-        w,
-        None,
-        grad_y,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        input_dilation=input_dilation,
-    )
+    options = ConvOptions(stride, padding, dilation, groups, input_dilation)
+    x, w, _, grad_y, geo = check_call(x, w, None, grad_y, options)
     if any(e > 1 for e in geo.input_dilation):
         # the gradient of inserting zeros and padding keeps x's own samples (Chapter 8)
         grads = conv_backward(
@@ -181,16 +164,8 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
     (padding > dilation*(K-1)) conv pads nothing there and the view crops its output
     instead: at stride 1, c input positions fewer at one end are c outputs fewer there.
     """
-    x, w, b, _, geo = check_transpose_call(
-        x,
-        w,
-        b,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        groups=groups,
-    )
+    options = TransposeOptions(stride, padding, output_padding, dilation, groups)
+    x, w, b, _, geo = check_call(x, w, b, None, options)
     view_padding = geo.view_padding
     y = conv(
         x,
@@ -220,24 +195,17 @@ def conv_transpose_backward(
     dropped. dL/dw is conv's weight gradient with x and grad_y in each other's place, and
     dL/db is grad_y summed over the batch and every position.
     """
-    x, w, _, grad_y, geo = check_transpose_call(
-        x,
-        w,
-        None,
-        grad_y,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        groups=groups,
+    options = TransposeOptions(stride, padding, output_padding, dilation, groups)
+    x, w, _, grad_y, geo = check_call(x, w, None, grad_y, options)
+    conv_options = dict(
+        stride=geo.stride, padding=geo.padding, dilation=geo.dilation, groups=geo.groups
     )
-    options = dict(stride=geo.stride, padding=geo.padding, dilation=geo.dilation, groups=geo.groups)
-    grad_x_reach = conv(grad_y, w, **options)
+    grad_x_reach = conv(grad_y, w, **conv_options)
     x_samples = (..., *(slice(0, n) for n in geo.in_size))
     # in conv(grad_y, w), x is the upstream gradient (extended by zeros to its output)
     x_reach = np.zeros_like(grad_x_reach)
     x_reach[x_samples] = x
-    grad_w = conv_backward(grad_y=x_reach, x=grad_y, w=w, **options).w
+    grad_w = conv_backward(grad_y=x_reach, x=grad_y, w=w, **conv_options).w
     grad_b = grad_y.sum(axis=(0, *range(2, grad_y.ndim)))
     return Gradients(x=np.ascontiguousarray(grad_x_reach[x_samples]), w=grad_w, b=grad_b)
 
@@ -302,7 +270,7 @@ def _stacked_products(w_rows, rows, y_block, scratch):
             out=scratch("z", (*columns.shape[:2], *stacked.shape[1:2], columns.shape[-1])),
         )
         for i, k0 in enumerate(k0s):
-            share = rows.run(z[:, :, i * filters : (i + 1) * filters], k0)
+            share = rows.cut_run(z[:, :, i * filters : (i + 1) * filters], k0)
             if first:
                 np.copyto(y_block, share)
                 first = False
@@ -369,19 +337,22 @@ class _BlockRows:
         self.phases, self.samples, self.first_row = phases, samples, first_row
         self.out_rows, self.geometry = out_rows, geometry
 
-    def _run(self, k0):
-        """(phase, first row) of the run of rows that kernel row k0 reads."""
-        s, d = self.geometry.stride[0], self.geometry.dilation[0]
-        # padded row k0 * d + i * s is row k0 * d // s + i of phase k0 * d mod s
-        return k0 * d % s, k0 * d // s
+    def phase_of(self, k0):
+        """The phase whose rows kernel row k0 reads: k0 * d mod s."""
+        return k0 * self.geometry.dilation[0] % self.geometry.stride[0]
+
+    def run_start(self, k0):
+        """Where kernel row k0's run starts in its phase: padded row k0 * d + i * s is
+        row k0 * d // s + i of phase k0 * d mod s."""
+        return k0 * self.geometry.dilation[0] // self.geometry.stride[0]
 
     def __call__(self, k0):
         """The columns kernel row k0 multiplies: a contiguous run of one phase (no copy)."""
-        return self.run(self.phases[self._run(k0)[0]], k0)
+        return self.cut_run(self.phases[self.phase_of(k0)], k0)
 
-    def run(self, array, k0):
-        """The columns of array (laid out like k0's phase) at kernel row k0's run."""
-        first = self._run(k0)[1]
+    def cut_run(self, array, k0):
+        """array's columns at kernel row k0's run, array laid out like k0's phase (a view)."""
+        first = self.run_start(k0)
         per_row = prod(self.geometry.out_size[1:])  # output positions per row
         return array[..., first * per_row : (first + self.out_rows) * per_row]
 
@@ -389,18 +360,17 @@ class _BlockRows:
         """{phase: the kernel rows k0 that read it}."""
         by_phase = {}
         for k0 in range(self.geometry.kernel[0]):
-            by_phase.setdefault(self._run(k0)[0], []).append(k0)
+            by_phase.setdefault(self.phase_of(k0), []).append(k0)
         return by_phase
 
     def first_in_phase(self, k0):
         """Whether k0 is the lowest kernel row that reads its phase."""
-        return all(self._run(k)[0] != self._run(k0)[0] for k in range(k0))
+        return all(self.phase_of(k) != self.phase_of(k0) for k in range(k0))
 
     def zero_phase_except(self, k0):
         """Set k0's phase to zero outside the run of kernel row k0; return that run."""
-        phase, first = self._run(k0)
-        per_row = prod(self.geometry.out_size[1:])
-        rows = self.phases[phase]
+        first, per_row = self.run_start(k0), prod(self.geometry.out_size[1:])
+        rows = self.phases[self.phase_of(k0)]
         rows[..., : first * per_row] = 0
         rows[..., (first + self.out_rows) * per_row :] = 0
         return self(k0)
@@ -437,13 +407,8 @@ def _blocks(geometry: ConvGeometry, itemsize: int):
     output dimension) of one sample.
     """
     out_rows = geometry.out_size[0]
-    per_row = (
-        geometry.in_channels
-        * prod(geometry.kernel[1:])
-        * geometry.stride[0]
-        * prod(geometry.out_size[1:])
-        * itemsize
-    )
+    per_row = geometry.in_channels * prod(geometry.kernel[1:]) * geometry.stride[0]
+    per_row *= prod(geometry.out_size[1:]) * itemsize  # bytes of partial im2col per output row
     rows_per_block = max(1, min(out_rows, COLUMNS_BUDGET // per_row))
     samples_per_block = max(1, COLUMNS_BUDGET // (per_row * rows_per_block))
     if rows_per_block < out_rows:

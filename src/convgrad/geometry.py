@@ -16,6 +16,7 @@ An input dilation (zeros inserted between neighbouring input samples, Chapters 8
 from __future__ import annotations
 
 import numbers
+from collections import namedtuple
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,8 +26,17 @@ ACCEPTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _SPATIAL_NAMES = {1: "(H,)", 2: "(H, W_in)", 3: "(D, H, W_in)"}  # bare W is the weights
 
 
+@dataclass(frozen=True)
 class _Shapes:
-    """The sizes both geometries derive the same way from their fields."""
+    """The sizes both geometries hold, and the shapes they derive the same way from them."""
+
+    batch: int  # N
+    in_channels: int  # C (conv_transpose: C_in)
+    out_channels: int  # F (conv_transpose: C_out)
+    groups: int  # G
+    in_size: tuple[int, ...]  # (H,), (H, W_in) or (D, H, W_in)
+    kernel: tuple[int, ...]  # K per spatial dimension
+    stride: tuple[int, ...]  # s per spatial dimension
 
     @property
     def ndim(self) -> int:
@@ -47,22 +57,20 @@ class ConvGeometry(_Shapes):
     """Every size of one convolution, one entry per spatial dimension (Chapters 8-11).
 
     ``padding`` holds (before, after) pairs. ``input_dilation`` is the spacing of x's
-    samples once zeros are inserted between them (1: none). ``unread`` counts the
-    trailing input rows (columns, ...) of x that no window reads because the stride
-    steps past them; their gradient is exactly zero.
+    samples once zeros are inserted between them (1: none). Three names tell what the
+    windows leave out, per spatial dimension:
+
+    - ``unread``: how many of x's last samples no window reads (a count);
+    - ``never_read()``: which samples of x no window reads (their indices): the unread
+      ones, and any that a stride or a dilation skips. Their gradient is exactly zero;
+    - ``past_last_window``: how many padded positions, padding zeros included, follow the
+      last window's end (a count): r, conv_transpose's output_padding (Chapter 11).
     """
 
-    batch: int
-    in_channels: int
-    out_channels: int
-    groups: int
-    in_size: tuple[int, ...]
-    kernel: tuple[int, ...]
-    stride: tuple[int, ...]
     padding: tuple[tuple[int, int], ...]
     dilation: tuple[int, ...]
     out_size: tuple[int, ...]
-    unread: tuple[int, ...]
+    unread: tuple[int, ...]  #: how many of x's last samples no window reads (a count)
     input_dilation: tuple[int, ...]
 
     @property
@@ -87,10 +95,10 @@ class ConvGeometry(_Shapes):
 
     @property
     def past_last_window(self) -> tuple[int, ...]:
-        """Padded positions after the end of the last window: (padded - window) mod stride.
+        """How many padded positions follow the last window's end: (padded - window) mod stride.
 
-        This is the output_padding that conv_transpose needs to map grad_y back to the
-        padded input's size (Chapter 11). Unlike ``unread`` it counts padding zeros too.
+        r, the output_padding that conv_transpose needs to map grad_y back to the padded
+        input's size (Chapter 11). Unlike ``unread`` it counts padding zeros too.
         """
         return tuple(
             (padded - window) % s
@@ -98,9 +106,9 @@ class ConvGeometry(_Shapes):
         )
 
     def never_read(self) -> tuple[tuple[int, ...], ...]:
-        """Per dimension, every index of x that no window reads (Chapter 8).
+        """Which samples of x no window reads: their indices, per dimension (Chapter 8).
 
-        Besides the trailing ``unread`` rows, a stride larger than the dilated kernel
+        Besides the trailing ``unread`` ones, a stride larger than the dilated kernel
         skips rows between windows, and a dilation skips rows inside them; with an
         input_dilation, only the windows' taps that land on x's own samples read them.
         """
@@ -142,16 +150,20 @@ def _per_dim(value, name: str, ndim: int, minimum: int) -> tuple[int, ...]:
     if _is_int(value):
         return (_check_int(value, name, minimum),) * ndim
     if isinstance(value, (tuple, list)):
-        if len(value) != ndim:
-            raise ValueError(
-                f"{name}={tuple(value)!r} has {len(value)} entries but the input has "
-                f"{ndim} spatial dimension(s) {_SPATIAL_NAMES[ndim]}: give one int or {ndim}"
-            )
+        _check_length(value, name, ndim)
         return tuple(_check_int(v, f"{name}[{i}]", minimum) for i, v in enumerate(value))
     raise TypeError(
         f"{name} must be an int or a tuple of {ndim} ints, got {value!r} "
         f"of type {type(value).__name__}"
     )
+
+
+def _check_length(value, name: str, ndim: int) -> None:
+    if len(value) != ndim:
+        raise ValueError(
+            f"{name}={tuple(value)!r} has {len(value)} entries but the input has "
+            f"{ndim} spatial dimension(s) {_SPATIAL_NAMES[ndim]}: give one int or {ndim}"
+        )
 
 
 def _padding_pairs(padding, ndim, kernel, stride, dilation) -> tuple[tuple[int, int], ...]:
@@ -173,11 +185,7 @@ def _padding_pairs(padding, ndim, kernel, stride, dilation) -> tuple[tuple[int, 
         p = _check_int(padding, "padding", 0)
         return ((p, p),) * ndim
     if isinstance(padding, (tuple, list)):
-        if len(padding) != ndim:
-            raise ValueError(
-                f"padding={tuple(padding)!r} has {len(padding)} entries but the input has "
-                f"{ndim} spatial dimension(s) {_SPATIAL_NAMES[ndim]}: give one int or {ndim}"
-            )
+        _check_length(padding, "padding", ndim)
         pairs = []
         for i, entry in enumerate(padding):
             if isinstance(entry, (tuple, list)):  # an explicit (before, after) pair
@@ -214,6 +222,37 @@ def _shape(shape, name: str) -> tuple[int, ...]:
 # --- the geometry ----------------------------------------------------------------------
 
 
+def _check_shapes(x_shape, w_shape, groups, channels: str, w_layout: str):
+    """(x_shape, w_shape, groups) checked as both geometries check them.
+
+    channels names x's channel axis in the errors (C or C_in), w_layout w's axes.
+    """
+    x_shape = _shape(x_shape, "x.shape")
+    w_shape = _shape(w_shape, "w.shape")
+    if len(x_shape) not in (3, 4, 5):
+        raise ValueError(
+            f"x has shape {x_shape} ({len(x_shape)} axes) but must be (N, {channels}, H), "
+            f"(N, {channels}, H, W_in) or (N, {channels}, D, H, W_in): batch, channels, "
+            "then 1 to 3 spatial dimensions"
+        )
+    if len(w_shape) != len(x_shape):
+        raise ValueError(
+            f"w has shape {w_shape} ({len(w_shape)} axes) but x has shape {x_shape}: "
+            f"{w_layout} with {len(x_shape) - 2} kernel size(s), i.e. {len(x_shape)} axes like x"
+        )
+    if 0 in x_shape:
+        raise ValueError(f"x has shape {x_shape}: every axis must have length >= 1")
+    if 0 in w_shape:
+        raise ValueError(f"w has shape {w_shape}: every axis must have length >= 1")
+    groups = _check_int(groups, "groups", 1)
+    if x_shape[1] % groups:
+        raise ValueError(
+            f"groups={groups} does not divide the {x_shape[1]} channels of x "
+            f"(x.shape={x_shape}): {channels} must be a multiple of groups"
+        )
+    return x_shape, w_shape, groups
+
+
 def conv_geometry(
     x_shape, w_shape, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1
 ) -> ConvGeometry:
@@ -224,32 +263,12 @@ def conv_geometry(
     broken. The output-size formula is derived in Chapters 8 and 9; input_dilation
     (zeros between samples, before the padding) in Chapters 8 and 11.
     """
-    x_shape = _shape(x_shape, "x.shape")
-    w_shape = _shape(w_shape, "w.shape")
-    if len(x_shape) not in (3, 4, 5):
-        raise ValueError(
-            f"x has shape {x_shape} ({len(x_shape)} axes) but must be (N, C, H), "
-            "(N, C, H, W_in) or (N, C, D, H, W_in): batch, channels, then 1 to 3 spatial dimensions"
-        )
+    x_shape, w_shape, groups = _check_shapes(
+        x_shape, w_shape, groups, "C", "w must be (F, C // groups, *kernel)"
+    )
     ndim = len(x_shape) - 2
-    if len(w_shape) != len(x_shape):
-        raise ValueError(
-            f"w has shape {w_shape} ({len(w_shape)} axes) but x has shape {x_shape}: "
-            f"w must be (F, C // groups, *kernel) with {ndim} kernel size(s), "
-            f"i.e. {len(x_shape)} axes like x"
-        )
-    if 0 in x_shape:
-        raise ValueError(f"x has shape {x_shape}: every axis must have length >= 1")
-    if 0 in w_shape:
-        raise ValueError(f"w has shape {w_shape}: every axis must have length >= 1")
-    groups = _check_int(groups, "groups", 1)
-    batch, in_channels, *in_size = x_shape
-    out_channels, channels_per_group, *kernel = w_shape
-    if in_channels % groups:
-        raise ValueError(
-            f"groups={groups} does not divide the {in_channels} channels of x "
-            f"(x.shape={x_shape}): C must be a multiple of groups"
-        )
+    (batch, in_channels), in_size = x_shape[:2], x_shape[2:]
+    (out_channels, channels_per_group), kernel = w_shape[:2], w_shape[2:]
     if out_channels % groups:
         raise ValueError(
             f"groups={groups} does not divide the {out_channels} filters of w "
@@ -286,34 +305,27 @@ def conv_geometry(
         last_read = (out - 1) * s + window - 1
         last_sample_read = min(n - 1, (last_read - before) // e)
         unread.append(n - 1 - max(-1, last_sample_read))
-    return ConvGeometry(
-        batch=batch,
-        in_channels=in_channels,
-        out_channels=out_channels,
-        groups=groups,
-        in_size=tuple(in_size),
-        kernel=tuple(kernel),
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        out_size=tuple(out_size),
-        unread=tuple(unread),
-        input_dilation=input_dilation,
-    )
+    sizes = stride, padding, dilation, tuple(out_size), tuple(unread), input_dilation
+    return ConvGeometry(batch, in_channels, out_channels, groups, in_size, kernel, *sizes)
 
 
 def output_shape(x_shape, w_shape, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """Shape ``(N, F, *out_size)`` of conv(x, w); see conv_geometry (Chapters 3 and 8)."""
-    geometry = conv_geometry(
-        x_shape,
-        w_shape,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        input_dilation=input_dilation,
-    )
-    return geometry.y_shape
+    options = ConvOptions(stride, padding, dilation, groups, input_dilation)
+    return _geometry(x_shape, w_shape, options).y_shape
+
+
+#: conv's options and conv_transpose's, as their callers gave them: the geometries check them
+ConvOptions = namedtuple(
+    "ConvOptions", "stride padding dilation groups input_dilation", defaults=(1,)
+)
+TransposeOptions = namedtuple("TransposeOptions", "stride padding output_padding dilation groups")
+
+
+def _geometry(x_shape, w_shape, options):
+    """conv_geometry, or conv_transpose_geometry, of x's and w's shapes with these options."""
+    build = conv_geometry if isinstance(options, ConvOptions) else conv_transpose_geometry
+    return build(x_shape, w_shape, **options._asdict())
 
 
 # --- arrays ---------------------------------------------------------------------------
@@ -330,28 +342,21 @@ def as_float_array(value, name: str) -> np.ndarray:
     return array
 
 
-def check_call(x, w, b=None, grad_y=None, *, stride, padding, dilation, groups, input_dilation=1):
+def check_call(x, w, b, grad_y, options):
     """Validate one forward or backward call; return (x, w, b, grad_y, geometry).
 
-    All arrays must share one dtype (float32 or float64): mixing them is refused
-    rather than silently promoted, so the result's dtype is never a surprise.
+    options is a ConvOptions, or a TransposeOptions for conv_transpose. All arrays must
+    share one dtype (float32 or float64): mixing them is refused rather than silently
+    promoted, so the result's dtype is never a surprise.
     """
     x = as_float_array(x, "x")
     w = as_float_array(w, "w")
-    options = (stride, padding, dilation, groups, input_dilation)
-    if _plain(options):  # a layer calls with the same arguments every time: checked once
-        geometry = _cached_conv_geometry(x.shape, w.shape, *options)
+    if all(_plain(value) for value in options):  # a layer repeats its options: checked once
+        geometry = _cached_geometry(x.shape, w.shape, options)
     else:
-        geometry = conv_geometry(
-            x.shape,
-            w.shape,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            groups=groups,
-            input_dilation=input_dilation,
-        )
-    b, grad_y = _check_bias_and_grad_y(x, w, b, grad_y, geometry, "filter")
+        geometry = _geometry(x.shape, w.shape, options)
+    channel = "filter" if isinstance(options, ConvOptions) else "output channel"
+    b, grad_y = _check_bias_and_grad_y(x, w, b, grad_y, geometry, channel)
     return x, w, b, grad_y, geometry
 
 
@@ -362,18 +367,10 @@ def _plain(value) -> bool:
     return type(value) in (int, str)
 
 
-@lru_cache(maxsize=256)
-def _cached_conv_geometry(x_shape, w_shape, stride, padding, dilation, groups, input_dilation):
-    """conv_geometry of plain arguments (see _plain); errors are raised, never cached."""
-    return conv_geometry(
-        x_shape,
-        w_shape,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        input_dilation=input_dilation,
-    )
+@lru_cache(maxsize=256, typed=True)  # typed: equal ConvOptions and TransposeOptions differ
+def _cached_geometry(x_shape, w_shape, options):
+    """_geometry of plain options (see _plain); errors are raised, never cached."""
+    return _geometry(x_shape, w_shape, options)
 
 
 def _options(geometry) -> str:
@@ -433,13 +430,6 @@ class TransposeGeometry(_Shapes):
     with H the input's size along that axis.
     """
 
-    batch: int
-    in_channels: int
-    out_channels: int
-    groups: int
-    in_size: tuple[int, ...]
-    kernel: tuple[int, ...]
-    stride: tuple[int, ...]
     padding: tuple[int, ...]
     output_padding: tuple[int, ...]
     dilation: tuple[int, ...]
@@ -473,39 +463,22 @@ def conv_transpose_geometry(
     max(stride, dilation) in every dimension. Raises ValueError or TypeError naming the
     rule broken (Chapter 11).
     """
-    x_shape = _shape(x_shape, "x.shape")
-    w_shape = _shape(w_shape, "w.shape")
-    if len(x_shape) not in (3, 4, 5):
-        raise ValueError(
-            f"x has shape {x_shape} ({len(x_shape)} axes) but must be (N, C_in, H), "
-            "(N, C_in, H, W_in) or (N, C_in, D, H, W_in): batch, channels, then 1 to 3 spatial "
-            "dimensions"
-        )
+    x_shape, w_shape, groups = _check_shapes(
+        x_shape,
+        w_shape,
+        groups,
+        "C_in",
+        "conv_transpose's w must be (C_in, C_out // groups, *kernel)",
+    )
     ndim = len(x_shape) - 2
-    if len(w_shape) != len(x_shape):
-        raise ValueError(
-            f"w has shape {w_shape} ({len(w_shape)} axes) but x has shape {x_shape}: "
-            f"conv_transpose's w must be (C_in, C_out // groups, *kernel) with {ndim} kernel "
-            f"size(s), i.e. {len(x_shape)} axes like x"
-        )
-    if 0 in x_shape:
-        raise ValueError(f"x has shape {x_shape}: every axis must have length >= 1")
-    if 0 in w_shape:
-        raise ValueError(f"w has shape {w_shape}: every axis must have length >= 1")
-    groups = _check_int(groups, "groups", 1)
-    batch, in_channels, *in_size = x_shape
-    w_in_channels, out_channels_per_group, *kernel = w_shape
+    (batch, in_channels), in_size = x_shape[:2], x_shape[2:]
+    (w_in_channels, out_channels_per_group), kernel = w_shape[:2], w_shape[2:]
     if w_in_channels != in_channels:
         raise ValueError(
             f"w has {w_in_channels} input channels but x has {in_channels} "
             f"(x.shape={x_shape}, w.shape={w_shape}): conv_transpose's w is laid out "
             "(C_in, C_out // groups, *kernel), the weight of the conv it transposes, so "
             f"w.shape[0] must be x's C_in = {in_channels}"
-        )
-    if in_channels % groups:
-        raise ValueError(
-            f"groups={groups} does not divide the {in_channels} channels of x "
-            f"(x.shape={x_shape}): C_in must be a multiple of groups"
         )
     stride = _per_dim(stride, "stride", ndim, 1)
     dilation = _per_dim(dilation, "dilation", ndim, 1)
@@ -536,38 +509,9 @@ def conv_transpose_geometry(
                 f"(x.shape={x_shape}, w.shape={w_shape})"
             )
         out_size.append(out)
-    return TransposeGeometry(
-        batch=batch,
-        in_channels=in_channels,
-        out_channels=groups * out_channels_per_group,
-        groups=groups,
-        in_size=tuple(in_size),
-        kernel=tuple(kernel),
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        out_size=tuple(out_size),
-    )
-
-
-def check_transpose_call(
-    x, w, b=None, grad_y=None, *, stride, padding, output_padding, dilation, groups
-):
-    """Validate one conv_transpose call or its backward; return (x, w, b, grad_y, geometry)."""
-    x = as_float_array(x, "x")
-    w = as_float_array(w, "w")
-    geometry = conv_transpose_geometry(
-        x.shape,
-        w.shape,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        groups=groups,
-    )
-    b, grad_y = _check_bias_and_grad_y(x, w, b, grad_y, geometry, "output channel")
-    return x, w, b, grad_y, geometry
+    out_channels = groups * out_channels_per_group
+    sizes = stride, padding, output_padding, dilation, tuple(out_size)
+    return TransposeGeometry(batch, in_channels, out_channels, groups, in_size, kernel, *sizes)
 
 
 def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .conv import conv, conv_transpose
-from .geometry import as_float_array, check_call, conv_geometry, crop
+from .geometry import ConvOptions, as_float_array, check_call, conv_geometry, crop
 
 __all__ = ["grad_x_as_conv_transpose", "grad_w_as_conv"]
 
@@ -47,12 +47,10 @@ def grad_x_as_conv_transpose(grad_y, x_shape, w, *, stride=1, padding=0, dilatio
     why it needs output_padding: several input sizes give grad_y's size.
     """
     w = as_float_array(w, "w")
-    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    geometry = conv_geometry(x_shape, w.shape, **options)
+    options = ConvOptions(stride, padding, dilation, groups)
     # a stand-in x of the right shape and dtype (no memory): checks grad_y and the dtypes
-    *_, grad_y, geometry = check_call(
-        np.broadcast_to(np.zeros((), dtype=w.dtype), geometry.x_shape), w, None, grad_y, **options
-    )
+    x = _stand_in(conv_geometry(x_shape, w.shape, **options._asdict()).x_shape, w.dtype)
+    *_, grad_y, geometry = check_call(x, w, None, grad_y, options)
     transpose_options = dict(
         stride=geometry.stride,
         output_padding=geometry.past_last_window,
@@ -85,12 +83,10 @@ def grad_w_as_conv(grad_y, x, w_shape, *, stride=1, padding=0, dilation=1, group
     reach into rows no forward window reads), and the channel axes are swapped back.
     """
     x = as_float_array(x, "x")
-    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    geometry = conv_geometry(x.shape, w_shape, **options)
+    options = ConvOptions(stride, padding, dilation, groups)
     # a stand-in w of the right shape and dtype (no memory): checks grad_y and the dtypes
-    *_, grad_y, geometry = check_call(
-        x, np.broadcast_to(np.zeros((), dtype=x.dtype), geometry.w_shape), None, grad_y, **options
-    )
+    w = _stand_in(conv_geometry(x.shape, w_shape, **options._asdict()).w_shape, x.dtype)
+    *_, grad_y, geometry = check_call(x, w, None, grad_y, options)
     batch, channels, *in_size = x.shape
     n_groups = geometry.groups  # G
     x_regrouped = (
@@ -108,3 +104,8 @@ def grad_w_as_conv(grad_y, x, w_shape, *, stride=1, padding=0, dilation=1, group
     )
     first_taps = taps[(..., *(slice(0, k) for k in geometry.kernel))]
     return np.ascontiguousarray(first_taps.swapaxes(0, 1))
+
+
+def _stand_in(shape, dtype):
+    """Zeros of this shape and dtype that take no memory: for the checks alone."""
+    return np.broadcast_to(np.zeros((), dtype=dtype), shape)

@@ -16,7 +16,7 @@ C/G * prod(kernel))``; numpy's matmul loops over the batch and the groups.
 
 from __future__ import annotations
 
-from .geometry import check_call
+from .geometry import ConvOptions, check_call
 from .gradients import Gradients
 from .unfold import col2im, im2col
 
@@ -42,9 +42,7 @@ def im2col_conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     *kernel)``, b ``(F,)`` or None; stride, padding (an int, one per dimension, ``(before,
     after)`` pairs, ``"valid"`` or ``"same"``), dilation and groups.
     """
-    x, w, b, _, geo = check_call(
-        x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups
-    )
+    x, w, b, _, geo = check_call(x, w, b, None, ConvOptions(stride, padding, dilation, groups))
     cols, w2 = _as_matrices(x, w, geo)
     y = w2 @ cols  # (N, G, F/G, U): every filter times every window of its group
     if b is not None:  # one bias per filter, at every position
@@ -57,9 +55,8 @@ def im2col_conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, group
 
     grad_y is dL/dy, with the output's shape; the other arguments as for im2col_conv.
     """
-    x, w, _, grad_y, geo = check_call(
-        x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
-    )
+    options = ConvOptions(stride, padding, dilation, groups)
+    x, w, _, grad_y, geo = check_call(x, w, None, grad_y, options)
     cols, w2 = _as_matrices(x, w, geo)
     grad_y2 = grad_y.reshape(geo.batch, geo.groups, -1, cols.shape[-1])  # (N, G, F/G, U)
     grad_w = (grad_y2 @ cols.swapaxes(-1, -2)).sum(axis=0)  # each window weighted by grad_y

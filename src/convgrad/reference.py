@@ -21,7 +21,7 @@ from itertools import product
 
 import numpy as np
 
-from .geometry import as_float_array, check_call, check_transpose_call, crop, pad
+from .geometry import ConvOptions, TransposeOptions, as_float_array, check_call, crop, pad
 from .gradients import Gradients
 
 
@@ -37,16 +37,8 @@ def _tap(i, k, stride, dilation):
 
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """y[n, f, i] = sum_{c, k} w[f, c, k] * xp[n, g*C_g + c, i*s + k*d] + b[f] (Chapter 11)."""
-    x, w, b, _, geo = check_call(
-        x,
-        w,
-        b,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        input_dilation=input_dilation,
-    )
+    options = ConvOptions(stride, padding, dilation, groups, input_dilation)
+    x, w, b, _, geo = check_call(x, w, b, None, options)
     xp = pad(x, geo)
     F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
     y = np.zeros(geo.y_shape, dtype=x.dtype)
@@ -61,17 +53,8 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, input_dilat
 
 def grad_w(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """dL/dw[f, c, k] = sum_{n, i} grad_y[n, f, i] * xp[n, g*C_g + c, i*s + k*d] (Chapter 4)."""
-    x, w, _, grad_y, geo = check_call(
-        x,
-        w,
-        None,
-        grad_y,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        input_dilation=input_dilation,
-    )
+    options = ConvOptions(stride, padding, dilation, groups, input_dilation)
+    x, w, _, grad_y, geo = check_call(x, w, None, grad_y, options)
     xp = pad(x, geo)
     F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
     grad = np.zeros(w.shape, dtype=w.dtype)
@@ -90,17 +73,8 @@ def grad_b(grad_y, x=None, w=None, *, stride=1, padding=0, dilation=1, groups=1,
     Only grad_y is needed; x, w and the options, if given, are checked against it.
     """
     if x is not None or w is not None:
-        *_, grad_y, _ = check_call(
-            x,
-            w,
-            None,
-            grad_y,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            groups=groups,
-            input_dilation=input_dilation,
-        )
+        options = ConvOptions(stride, padding, dilation, groups, input_dilation)
+        *_, grad_y, _ = check_call(x, w, None, grad_y, options)
     grad_y = as_float_array(grad_y, "grad_y")
     if grad_y.ndim not in (3, 4, 5):
         raise ValueError(f"grad_y has shape {grad_y.shape} but must be (N, F, *out_size)")
@@ -117,17 +91,8 @@ def grad_x_scatter(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, i
     dL/dxp[n, g*C_g + c, i*s + k*d] += grad_y[n, f, i] * w[f, c, k], then crop the padding
     (and keep x's own samples only, when zeros were inserted between them).
     """
-    x, w, _, grad_y, geo = check_call(
-        x,
-        w,
-        None,
-        grad_y,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        input_dilation=input_dilation,
-    )
+    options = ConvOptions(stride, padding, dilation, groups, input_dilation)
+    x, w, _, grad_y, geo = check_call(x, w, None, grad_y, options)
     F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
     grad_xp = np.zeros((geo.batch, geo.in_channels, *geo.padded_size), dtype=x.dtype)
     for n, f, i in product(range(geo.batch), range(geo.out_channels), _positions(geo.out_size)):
@@ -160,17 +125,8 @@ def grad_x_gather(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, in
     with k = (p*e + pad_before - i*s) / d, e the input dilation, which must be a whole number
     (dilation skips the rest).
     """
-    x, w, _, grad_y, geo = check_call(
-        x,
-        w,
-        None,
-        grad_y,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        input_dilation=input_dilation,
-    )
+    options = ConvOptions(stride, padding, dilation, groups, input_dilation)
+    x, w, _, grad_y, geo = check_call(x, w, None, grad_y, options)
     F_g, C_g = geo.out_channels // geo.groups, geo.in_channels // geo.groups
     grad = np.zeros(x.shape, dtype=x.dtype)
     for n, channel, p in product(range(geo.batch), range(geo.in_channels), _positions(geo.in_size)):
@@ -190,13 +146,7 @@ def grad_x_gather(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, in
 
 def conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, groups=1, input_dilation=1):
     """All three gradients by the loops above: Gradients(x, w, b) (Chapters 4, 5, 7)."""
-    options = dict(
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        input_dilation=input_dilation,
-    )
+    options = ConvOptions(stride, padding, dilation, groups, input_dilation)._asdict()
     return Gradients(
         x=grad_x_gather(grad_y, x, w, **options),
         w=grad_w(grad_y, x, w, **options),
@@ -214,16 +164,8 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
     y = yp[padding : padding + out_size] + b: PyTorch's padding crops the full output.
     w is ``(C_in, C_out // groups, *kernel)``, I_g = C_in // groups, O_g = C_out // groups.
     """
-    x, w, b, _, geo = check_transpose_call(
-        x,
-        w,
-        b,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        groups=groups,
-    )
+    options = TransposeOptions(stride, padding, output_padding, dilation, groups)
+    x, w, b, _, geo = check_call(x, w, b, None, options)
     I_g, O_g = geo.in_channels // geo.groups, geo.out_channels // geo.groups
     yp = np.zeros((geo.batch, geo.out_channels, *_full_size(geo)), dtype=x.dtype)
     for n, channel, j in product(range(geo.batch), range(geo.in_channels), _positions(geo.in_size)):
@@ -248,17 +190,8 @@ def conv_transpose_backward(
     dL/dw[g*I_g + c, o, k] = sum_{n, j} x[n, g*I_g + c, j] * grad_yp[n, g*O_g + o, j*s + k*d]
     dL/db[f] = sum_{n, q} grad_y[n, f, q]
     """
-    x, w, _, grad_y, geo = check_transpose_call(
-        x,
-        w,
-        None,
-        grad_y,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        groups=groups,
-    )
+    options = TransposeOptions(stride, padding, output_padding, dilation, groups)
+    x, w, _, grad_y, geo = check_call(x, w, None, grad_y, options)
     I_g, O_g = geo.in_channels // geo.groups, geo.out_channels // geo.groups
     grad_yp = np.zeros((geo.batch, geo.out_channels, *_full_size(geo)), dtype=x.dtype)
     grad_yp[(..., *_cropped(geo))] = grad_y
