@@ -45,11 +45,13 @@ class Workload:
         w_shape = (self.filters, self.channels, self.kernel, self.kernel)
         return x_shape, w_shape
 
-    def flops(self) -> float:
-        """Multiply-adds of the forward, counted twice; the backward costs two forwards."""
+    def multiply_adds(self) -> int:
+        """Of the forward and both gradients: the backward costs two forwards (Chapter 12)."""
         out = (self.size + 2 * self.padding - self.kernel) // self.stride + 1
-        forward = 2 * self.batch * self.filters * self.channels * self.kernel**2 * out**2
-        return 3.0 * forward
+        return 3 * self.batch * self.filters * self.channels * self.kernel**2 * out**2
+
+    def flops(self) -> float:
+        return 2.0 * self.multiply_adds()
 
 
 WORKLOADS = [
@@ -109,15 +111,15 @@ def reference_step(x, w, b, grad_y, geometry):
     return reference.conv_backward(grad_y, x, w, **geometry)
 
 
-def time_block(step, repeats: int) -> float:
-    """Median seconds of `repeats` calls, after one warm-up call."""
+def time_block(step, repeats: int, summary=statistics.median) -> float:
+    """Median seconds of `repeats` calls, after one warm-up call; Chapter 12 takes the min."""
     step()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return summary(times)
 
 
 def gemm_ceiling(dtype, size: int = 1024, repeats: int = 5) -> float:
