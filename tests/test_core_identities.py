@@ -137,3 +137,13 @@ def test_identities_keep_the_dtype(dtype, rng):
     tolerance = 1e-5 if dtype == np.float32 else 1e-13
     assert relative_error(grad_x, grads.x) <= tolerance
     assert relative_error(grad_w, grads.w) <= tolerance
+
+
+def test_backward_kernel_swaps_the_channels_of_each_group_and_rotates(rng):
+    w = rng.standard_normal((4, 3, 2, 3))  # 2 groups of 2 filters, 3 channels per group
+    back = convgrad.backward_kernel(w, groups=2)
+    assert back.shape == (6, 2, 2, 3)
+    for g, f, c, k, l in np.ndindex(2, 2, 3, 2, 3):
+        assert back[3 * g + c, f, k, l] == w[2 * g + f, c, 1 - k, 2 - l]
+    with pytest.raises(ValueError, match="divisible by groups = 3"):
+        convgrad.backward_kernel(w, groups=3)

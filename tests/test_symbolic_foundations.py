@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convgrad
+from convgrad import symbolic
 from convgrad.symbolic import (
     Config,
     conv_entries,
@@ -83,6 +84,18 @@ def test_forward_on_numbers_equals_convgrad(config):
     ours = conv_entries(x.astype(object), w.astype(object), b.astype(object), config)
     theirs = convgrad.conv(x, w, b, **config.conv_kwargs)
     np.testing.assert_allclose(ours.astype(float), theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_correlate_writes_out_the_books_conv_of_two_grids():
+    x, w = sympy.symbols("x:12"), sympy.symbols("w:4")
+    y = symbolic.correlate(np.reshape(x, (3, 4)), np.reshape(w, (2, 2)))
+    assert y.shape == (2, 3)
+    assert y[1, 2] == w[0] * x[6] + w[1] * x[7] + w[2] * x[10] + w[3] * x[11]
+    rng = np.random.default_rng(2)
+    numbers, kernel = rng.normal(size=(5, 4)), rng.normal(size=(3, 2))
+    theirs = convgrad.conv(numbers[None, None], kernel[None, None])[0, 0]
+    ours = symbolic.correlate(numbers, kernel).astype(float)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
 @pytest.mark.parametrize("config", CONFIGS[:3], ids=str)

@@ -18,6 +18,7 @@ _MODULES = {
     "conv_backward": "conv",
     "conv_transpose": "conv",
     "conv_transpose_backward": "conv",
+    "backward_kernel": "conv",
     "Gradients": "gradients",
     "output_shape": "geometry",
     "conv_geometry": "geometry",

@@ -15,6 +15,7 @@ is numpy against numpy, far steadier on a shared machine than the ratio to PyTor
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -45,11 +46,13 @@ class Workload:
         w_shape = (self.filters, self.channels, self.kernel, self.kernel)
         return x_shape, w_shape
 
-    def flops(self) -> float:
-        """Multiply-adds of the forward, counted twice; the backward costs two forwards."""
+    def multiply_adds(self) -> int:
+        """Of the forward and both gradients: the backward costs two forwards (Chapter 12)."""
         out = (self.size + 2 * self.padding - self.kernel) // self.stride + 1
-        forward = 2 * self.batch * self.filters * self.channels * self.kernel**2 * out**2
-        return 3.0 * forward
+        return 3 * self.batch * self.filters * self.channels * self.kernel**2 * out**2
+
+    def flops(self) -> float:
+        return 2.0 * self.multiply_adds()
 
 
 WORKLOADS = [
@@ -109,15 +112,15 @@ def reference_step(x, w, b, grad_y, geometry):
     return reference.conv_backward(grad_y, x, w, **geometry)
 
 
-def time_block(step, repeats: int) -> float:
-    """Median seconds of `repeats` calls, after one warm-up call."""
+def time_block(step, repeats: int, summary=statistics.median) -> float:
+    """Median seconds of `repeats` calls, after one warm-up call; Chapter 12 takes the min."""
     step()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return summary(times)
 
 
 def gemm_ceiling(dtype, size: int = 1024, repeats: int = 5) -> float:
@@ -174,19 +177,15 @@ def run(workloads, dtypes, rounds: int, repeats: int, with_reference: bool):
             ours = partial(convgrad_step, *inputs)
             theirs = torch_step_factory(torch, *inputs)
             bound = bound_factory(workload, dtype)
-            ratios, bound_ratios, ours_times, theirs_times, bound_times = [], [], [], [], []
+            times = {"ours": [], "bound": [], "theirs": []}
             for _ in range(rounds):  # each in its own block, every round
-                ours_seconds = time_block(ours, repeats)
-                bound_seconds = time_block(bound, repeats)
-                theirs_seconds = time_block(theirs, repeats)
-                ours_times.append(ours_seconds)
-                bound_times.append(bound_seconds)
-                theirs_times.append(theirs_seconds)
-                ratios.append(ours_seconds / theirs_seconds)
-                bound_ratios.append(ours_seconds / bound_seconds)
+                for name, step in (("ours", ours), ("bound", bound), ("theirs", theirs)):
+                    times[name].append(time_block(step, repeats))
             del bound  # its column matrix is large
+            ratios = [o / t for o, t in zip(times["ours"], times["theirs"], strict=True)]
+            bound_ratios = [o / b for o, b in zip(times["ours"], times["bound"], strict=True)]
             ratio = statistics.median(ratios)
-            ours_seconds = statistics.median(ours_times)
+            ours_seconds = statistics.median(times["ours"])
             loop_seconds = None
             if with_reference and workload.name == "small":
                 loop_seconds = time_block(partial(reference_step, *inputs), repeats=1)
@@ -196,12 +195,12 @@ def run(workloads, dtypes, rounds: int, repeats: int, with_reference: bool):
                     dtype=np.dtype(dtype).name,
                     workload=workload.name,
                     convgrad_ms=1e3 * ours_seconds,
-                    torch_ms=1e3 * statistics.median(theirs_times),
+                    torch_ms=1e3 * statistics.median(times["theirs"]),
                     loops_ms=None if loop_seconds is None else 1e3 * loop_seconds,
                     ratio=ratio,
                     spread=(min(ratios), max(ratios)),
                     target=target,
-                    bound_ms=1e3 * statistics.median(bound_times),
+                    bound_ms=1e3 * statistics.median(times["bound"]),
                     bound_ratio=statistics.median(bound_ratios),
                     bound_spread=(min(bound_ratios), max(bound_ratios)),
                     bound_target=BOUND_TARGETS[workload.name] if dtype == np.float32 else None,
@@ -216,16 +215,12 @@ def run(workloads, dtypes, rounds: int, repeats: int, with_reference: bool):
 
 def _load() -> str:
     """The load average: on a shared machine, the context every timing needs."""
-    import os
-
     if not hasattr(os, "getloadavg"):
         return "load average: unknown"
     return "load average (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 

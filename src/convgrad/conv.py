@@ -169,7 +169,7 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, dilat
     view_padding = geo.view_padding
     y = conv(
         x,
-        _rotated_swapped(w, geo.groups),
+        backward_kernel(w, geo.groups),
         b,
         padding=tuple((max(0, before), max(0, after)) for before, after in view_padding),
         dilation=geo.dilation,
@@ -501,11 +501,16 @@ def _row_blocks(x, geometry: ConvGeometry, scratch: _Scratch):
         )
 
 
-def _rotated_swapped(w, groups: int):
+def backward_kernel(w, groups: int = 1):
     """The backward kernel (Chapter 6): in and out channels swapped per group, rotated 180 deg.
 
-    Also conv_transpose's kernel in its view as a conv (Chapter 11).
+    At stride 1, dL/dx = conv(grad_y padded with K - 1 zeros, backward_kernel(w)); the same
+    kernel makes conv_transpose a conv (Chapter 11).
     """
+    w = np.asarray(w)
+    if w.ndim < 3 or w.shape[0] % groups:
+        want = f"(F, C/groups, *kernel) with F divisible by groups = {groups}"
+        raise ValueError(f"w has shape {w.shape}: a weight tensor has {want}")
     filters, channels_per_group, *kernel = w.shape
     by_group = w.reshape(groups, filters // groups, channels_per_group, *kernel)
     swapped = by_group.swapaxes(1, 2).reshape(groups * channels_per_group, -1, *kernel)
@@ -592,7 +597,7 @@ def _phase_correlation(grad_y, w, geometry: ConvGeometry, phase):
     """The stride-1 correlation of one phase (one _Phase per dimension)."""
     return conv(
         grad_y[(..., *(p.grad_y_rows for p in phase))],
-        _rotated_swapped(w[(..., *(p.taps for p in phase))], geometry.groups),
+        backward_kernel(w[(..., *(p.taps for p in phase))], geometry.groups),
         padding=tuple(p.padding for p in phase),
         dilation=tuple(p.dilation for p in phase),
         groups=geometry.groups,

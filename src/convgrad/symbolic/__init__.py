@@ -20,10 +20,18 @@ from . import catalog, readers  # noqa: F401  (both fill the registry)
 from .check import Counterexample, Entry, Report, ReportTable, check, check_all, entry, readings
 from .formula import Formula, TensorRef
 from .registry import FORMULAS, grid
-from .tensors import Config, conv_entries, loss, symbolic_forward, symbolic_tensors, true_gradients
+from .tensors import (
+    Config,
+    conv_entries,
+    correlate,
+    loss,
+    symbolic_forward,
+    symbolic_tensors,
+    true_gradients,
+)
 from .yours import DerivationCheck, WrongEntry, check_backward, check_text
 
 __all__ = ["FORMULAS", "Config", "Counterexample", "Entry", "Formula", "Report", "ReportTable"]
 __all__ += ["TensorRef", "check", "check_all", "conv_entries", "entry", "grid", "loss", "readings"]
-__all__ += ["symbolic_forward", "symbolic_tensors", "true_gradients"]
+__all__ += ["correlate", "symbolic_forward", "symbolic_tensors", "true_gradients"]
 __all__ += ["DerivationCheck", "WrongEntry", "check_backward", "check_text"]

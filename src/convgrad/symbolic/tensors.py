@@ -207,6 +207,16 @@ def conv_entries(x, w, b, config: Config) -> np.ndarray:
     return _as_array(_conv_entries(x, w, b, config), config.shapes["delta"])
 
 
+def correlate(x, w) -> np.ndarray:
+    """The book's conv of one 2-D (or N-d) array by another, on symbols (Chapters 3, 5):
+    ``Y[i, j] = sum over k, l of W[k, l] * X[i + k, j + l]``, where ``W`` fits inside ``X``."""
+    import numpy as np
+
+    x, w = np.asarray(x, dtype=object), np.asarray(w, dtype=object)
+    config = Config.make(x.shape, w.shape)
+    return conv_entries(x[None, None], w[None, None], {(0,): sympy.S.Zero}, config)[0, 0]
+
+
 def symbolic_forward(tensors: SymbolicConv) -> np.ndarray:
     """The output ``Y`` of the configuration as an array of sympy expressions."""
     return conv_entries(tensors.x, tensors.w, tensors.b, tensors.config)
