@@ -46,7 +46,7 @@ book: $(VENV)/.book-deps assets _build/.code-stamp
 # The execution cache is keyed on each notebook's text only, and Sphinx skips pages
 # (and static files) it thinks are current. When convgrad or the page scripts change,
 # drop both so every page is executed and written again with the new code.
-BOOK_CODE := $(shell find src assets book/_ext -type f \( -name '*.py' -o -name '*.js' -o -name '*.css' -o -name '*.svg' \) -not -path 'assets/vendor/*' 2>/dev/null)
+BOOK_CODE := $(shell find src assets scripts -type f \( -name '*.py' -o -name '*.js' -o -name '*.css' -o -name '*.svg' \) -not -path 'assets/vendor/*' 2>/dev/null)
 _build/.code-stamp: $(BOOK_CODE) assets/vendor/.stamp
 	rm -rf _build/.jupyter_cache _build/.doctrees _build/html
 	mkdir -p _build && touch $@
