@@ -20,10 +20,10 @@ $(VENV)/.test-deps: $(VENV)/.book-deps requirements-test.txt
 	$(BIN)/pip install -q -r requirements-test.txt
 	touch $@
 
-# MathJax, require.js, the widget HTML manager and anywidget's front end,
+# MathJax, require.js, the widget HTML manager, anywidget's front end and Pyodide,
 # pinned in package.json, fetched from npm and served by the site itself.
 assets: assets/vendor/.stamp
-assets/vendor/.stamp: package.json package-lock.json scripts/vendor_assets.py
+assets/vendor/.stamp: package.json package-lock.json requirements.txt scripts/vendor_assets.py
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	$(PYTHON) scripts/vendor_assets.py
 	touch $@
