@@ -37,7 +37,7 @@ import sympy
 from sympy.parsing.sympy_parser import parse_expr
 
 from .check import Report, _access_words, _monomial_words, _wrap, check, numpy_available
-from .evaluate import Poly, target_indices
+from .evaluate import NAMESPACE, Poly, compile_formula, target_indices
 from .formula import TARGET_TENSOR, Formula, TensorRef
 from .tensors import Config
 
@@ -234,6 +234,49 @@ def _settings(configs) -> str:
 
 
 # --- (a) a formula as text --------------------------------------------------------------------
+#: ``check_text``'s default ``max_steps``: passes through the loops of a formula's sums on
+#: its grid. A step costs a few microseconds, tens when it reads an entry that does not
+#: exist (counted and described); far more steps would keep a browser busy for minutes.
+MAX_STEPS = 200_000
+
+
+def _steps(expr):
+    """The number of passes through the loops of ``expr``'s sums, as an expression."""
+    if isinstance(expr, sympy.Sum):
+        return sympy.Sum(1 + _steps(expr.function), *expr.limits)
+    return sympy.Add(*map(_steps, expr.args)) if expr.args else sympy.Integer(0)
+
+
+def _count_steps(formula: Formula, configs, stop: int) -> int:
+    """The steps ``formula``'s sums take at every entry of ``configs``, counted before any
+    is evaluated (each loop is charged before it runs); past ``stop``, ``stop + 1``."""
+    source, _, _ = compile_formula(formula.variant(rhs=_steps(formula.rhs)))
+    steps = 0
+
+    class Enough(Exception):
+        pass
+
+    def charged(start, end):  # the counting formula's loops: the formula's own bounds
+        nonlocal steps
+        loop = range(start, end)
+        steps += len(loop)
+        if steps > stop:
+            raise Enough
+        return loop
+
+    namespace = dict(NAMESPACE, range=charged)
+    exec(compile(source, "<steps>", "exec"), namespace)  # noqa: S102
+    try:
+        for config in configs:
+            values = formula.param_values(config)
+            _, entry = namespace["_make"](lambda *_: 0, *(values[s] for s in formula.params))
+            for index, _ in target_indices(formula, config):
+                entry(*index)
+    except Enough:
+        return stop + 1
+    return steps
+
+
 def _tensor_spec(letter: str, spec: str) -> tuple[str, tuple[str, ...]]:
     match = re.fullmatch(r"\s*(\w+)\s*(?:\[([\w\s,]*)\])?\s*", spec)
     if not match or match.group(1) not in ROLES:
@@ -297,6 +340,7 @@ def check_text(
     padding=0,
     dilation=1,
     grid="small",
+    max_steps: int = MAX_STEPS,
 ) -> DerivationCheck:
     """Check a gradient formula typed in your own notation (Chapter 13).
 
@@ -326,7 +370,11 @@ def check_text(
     The check needs sympy alone (it also runs in the browser); where numpy is installed,
     each report also compares the formula on whole numbers with ``convgrad``.
 
-    Raises ValueError naming what could not be read. Returns a ``DerivationCheck``.
+    ``max_steps``: the most passes through the sums' loops on the whole grid, counted before
+    any entry is evaluated.
+
+    Raises ValueError naming what could not be read, or the count of steps when it is
+    above ``max_steps``. Returns a ``DerivationCheck``.
     """
     sizes, where = dict(sizes or {}), dict(where or {})
     if index_base not in (0, 1):
@@ -417,6 +465,14 @@ def check_text(
     )
     configs = layer_grid(formula, grid, stride=stride, padding=padding, dilation=dilation)
     try:
+        steps = _count_steps(formula, configs, stop=10 * max_steps)
+        if steps > max_steps:
+            count = f"more than {10 * max_steps:,}" if steps > 10 * max_steps else f"{steps:,}"
+            raise ValueError(
+                f"the sums take {count} steps on the grid's {len(configs)} configurations; "
+                f"the limit is max_steps = {max_steps:,} (more could take minutes): check "
+                "their ranges, or pass a larger max_steps"
+            )
         report = check(formula, configs, numeric=numpy_available())  # exact terms either way
     except (NameError, TypeError, ZeroDivisionError) as error:
         raise ValueError(f"could not evaluate {text!r}: {type(error).__name__}: {error}") from None
