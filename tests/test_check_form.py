@@ -188,3 +188,18 @@ def test_while_the_book_is_built_the_form_is_a_block_with_the_same_module(monkey
 def test_an_unknown_preset_is_refused():
     with pytest.raises(ValueError, match="preset must be one of"):
         CheckForm("q4")
+
+
+@pytest.mark.parametrize(
+    "typo, words",
+    [
+        ("(f,1,n_f", "'(' was never closed (column 4)"),  # the Sum( is left open
+        ("(f,1,n_f))", "unmatched ')' (column 84)"),
+    ],
+)
+def test_a_syntax_error_says_where(typo, words):
+    text = Q5.replace("(f,1,n_f)", typo)
+    with pytest.raises(ValueError) as error:
+        check_text(text, where=ranges("2"), **Q5_LETTERS)
+    rhs = text.split("=", 1)[1].strip()
+    assert str(error.value) == f"could not read the right-hand side {rhs!r}: {words}"

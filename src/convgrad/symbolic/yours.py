@@ -25,6 +25,7 @@ is bilinear in ``delta`` and ``W`` (or ``X``), so each call gives one coefficien
 
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 import tokenize
@@ -298,11 +299,23 @@ def _tensor_spec(letter: str, spec: str) -> tuple[str, tuple[str, ...]]:
     return role, axes
 
 
+def _syntax_error(text: str, what: str) -> ValueError | None:
+    """Python's words for a syntax error in ``text`` and where it is, or None."""
+    typed = text.strip()
+    try:
+        ast.parse(typed, mode="eval")
+    except SyntaxError as error:
+        return ValueError(f"could not read {what} {typed!r}: {error.msg} (column {error.offset})")
+    return None
+
+
 def _identifiers(text: str, what: str) -> list[str]:
     try:
         tokens = list(tokenize.generate_tokens(StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError) as error:
-        raise ValueError(f"could not read {what} {text!r}: {error}") from None
+        raise _syntax_error(text, what) or ValueError(
+            f"could not read {what} {text!r}: {error}"
+        ) from None
     numbers = [t.string for t in tokens if t.type == tokenize.NUMBER and not t.string.isdigit()]
     if numbers:
         raise ValueError(f"{what} {text!r} has the number {numbers[0]}: only whole numbers, exact")
@@ -317,7 +330,7 @@ def _parse(text: str, what: str, names: dict):
     try:
         return parse_expr(text, local_dict=local, evaluate=False)  # as typed, for display
     except Exception as error:  # sympy raises many kinds; the reader needs one message
-        raise ValueError(
+        raise _syntax_error(text, what) or ValueError(
             f"could not read {what} {text!r}: {type(error).__name__}: {error}"
         ) from None
 
