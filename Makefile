@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: book site test lint serve lab bench assets chromium clean
+.PHONY: book site test lint serve lab bench bench-checker assets chromium clean
 
 # --- set-up ---------------------------------------------------------------
 $(VENV)/.book-deps: requirements.txt pyproject.toml
@@ -93,6 +93,10 @@ lab: $(VENV)/.book-deps
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m convgrad.bench
+
+# chapter 13's form in headless Chromium: the first verdict on a cold page, then more checks
+bench-checker: $(VENV)/.test-deps chromium book
+	$(BIN)/python scripts/bench_checker.py
 
 clean:
 	rm -rf _build node_modules assets/vendor

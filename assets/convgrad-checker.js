@@ -24,21 +24,20 @@ async function start(id, wheel) {
   const say = (text) => postMessage({ id, kind: "progress", text });
   const manifest = await (await download(new URL("checker.json", vendor))).json();
   const core = new URL("pyodide/", vendor);
-  say(`loading Python (Pyodide ${manifest.pyodide.version}, ${megabytes(manifest.pyodide.bytes)})…`);
+  const bytes = manifest.pyodide.bytes + manifest.wheels.reduce((sum, w) => sum + w.bytes, 0);
+  say(`loading Python, sympy and the checker (${megabytes(bytes)})…`);
   let since = performance.now();
+  // the wheels download while Python starts
+  const urls = [...manifest.wheels.map((w) => new URL(w.file, vendor)), new URL(wheel)];
+  const buffers = urls.map((url) => download(url).then((response) => response.arrayBuffer()));
+  buffers.forEach((buffer) => buffer.catch(() => {})); // reported when awaited below
   const { loadPyodide } = await import(new URL("pyodide.mjs", core).href);
   const pyodide = await loadPyodide({ indexURL: core.href });
   const timings = { boot: seconds(since) };
 
-  const wheels = manifest.wheels.map((w) => ({ url: new URL(w.file, vendor), bytes: w.bytes }));
-  const total = wheels.reduce((sum, w) => sum + w.bytes, 0);
-  say(`loading sympy, mpmath and convgrad (${megabytes(total)} and convgrad's wheel)…`);
   since = performance.now();
-  for (const url of [...wheels.map((w) => w.url), new URL(wheel)]) {
-    const buffer = await (await download(url)).arrayBuffer();
-    pyodide.unpackArchive(buffer, "wheel");
-  }
-  timings.install = seconds(since);
+  for (const buffer of buffers) pyodide.unpackArchive(await buffer, "wheel");
+  timings.install = seconds(since); // what is left of the download after the start, and unpacking
 
   say("importing sympy and the checker…");
   since = performance.now();
