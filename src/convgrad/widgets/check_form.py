@@ -23,7 +23,7 @@ import anywidget
 import traitlets
 
 from ..symbolic.form import check_fields
-from ._common import CSS, esm
+from ._common import CSS, HERE
 
 #: set while the static book is built: the form is then a page script, not a widget
 STATIC_BOOK = "CONVGRAD_STATIC_BOOK"
@@ -136,7 +136,7 @@ class CheckForm(anywidget.AnyWidget):
     the module runs the same function in the browser (``backend="worker"``).
     """
 
-    _esm = esm("check_form")
+    _esm = (HERE / "check_form.js").read_text()  # its own two helpers, not all of _draw.js
     _css = CSS
     presets = traitlets.List().tag(sync=True)
     preset = traitlets.Unicode("q5-as-asked").tag(sync=True)
