@@ -122,8 +122,24 @@ def test_opening_the_page_fetches_nothing_of_python_nor_the_widget_manager(form)
 
 
 def test_q5_as_asked_is_wrong_at_the_entry_check_text_names_in_python(form):
+    form.root.evaluate(
+        """root => { window.cgSaid = [];
+             new MutationObserver(() => window.cgSaid.push(root.querySelector('.cg-status')
+               .textContent)).observe(root.querySelector('.cg-status'), {childList: true}); }"""
+    )
+    # choosing an example starts Python, before any Check, and says what it loads
     form.choose(re.compile(r"Q5.*as asked"))
+    form.page.wait_for_function(
+        "root => root.dataset.state === 'ready'", arg=form.root.element_handle(), timeout=VERDICT
+    )
+    assert any("pyodide.asm.wasm" in url for url in form.requests)
     status, text = form.check()
+    said = form.page.evaluate("window.cgSaid")
+    assert any(
+        re.fullmatch(r"loading Python, sympy and the checker \(\d+\.\d MB\)…", s) for s in said
+    )
+    assert "importing sympy and the checker…" in said
+    assert "checking at stride 1, 2, 3, padding 0, dilation 1…" in said, said
     assert status == "wrong"
     assert text == check_fields(fields("q5-as-asked"))["report"]
     formula, kwargs = arguments(fields("q5-as-asked"))

@@ -133,7 +133,9 @@ function render({ model, el }) {
     if (message.kind === "progress") {
       if (running === message.id || (running === null && message.id === 0)) say(message.text);
     } else if (message.kind === "ready") {
-      if (running === null) say("Python and the checker are ready.");
+      if (running !== null) return;
+      root.dataset.state = "ready";
+      say("Python and the checker are ready.");
     } else if (message.id === running && message.kind === "verdict") {
       show(message.status, message.report);
       if (message.timings) root.dataset.timings = JSON.stringify({ ...message.timings, check: message.seconds });
@@ -166,14 +168,13 @@ function render({ model, el }) {
     startWorker().postMessage({ id: 0, kind: "boot", wheel: here(model.get("wheel")) });
   }
 
-  if (!staticPage) {
-    model.on("msg:custom", (message) => {
-      if (message && message.id === running && message.kind === "verdict") {
-        show(message.status, message.report);
-        finish("done", `${message.status}.`);
-      }
-    });
-  }
+  const fromKernel = (message) => {
+    if (message && message.id === running && message.kind === "verdict") {
+      show(message.status, message.report);
+      finish("done", `${message.status}.`);
+    }
+  };
+  if (!staticPage) model.on("msg:custom", fromKernel);
 
   form.addEventListener("focusin", warm);
   form.addEventListener("submit", (event) => {
@@ -214,6 +215,7 @@ function render({ model, el }) {
   window.addEventListener("hashchange", onHash);
   return () => {
     window.removeEventListener("hashchange", onHash);
+    if (!staticPage) model.off("msg:custom", fromKernel);
     if (worker) worker.terminate();
   };
 }
