@@ -94,6 +94,10 @@ function render({ model, el }) {
     for (const [name, value] of Object.entries(preset.fields)) {
       if (name === "index_base") bases[String(value)].checked = true;
       else inputs[name].value = value;
+      if (inputs[name] && inputs[name].tagName === "TEXTAREA") {
+        const least = FIELDS.find(([field]) => field === name)[2];
+        inputs[name].rows = Math.max(least, String(value).split("\n").length); // all lines in view
+      }
     }
     root.dataset.preset = preset.id;
   }
