@@ -10,10 +10,15 @@ PORT   ?= 8000
 .PHONY: book site test lint serve lab bench bench-checker assets chromium clean
 
 # --- set-up ---------------------------------------------------------------
-$(VENV)/.book-deps: requirements.txt pyproject.toml
+# JupyterLab in this venv opens Markdown files (the book's pages, which the chapters link
+# to) rendered, in its Markdown Preview, rather than as source in its editor: a settings
+# default of this venv's JupyterLab only (a reader's own settings still win).
+$(VENV)/.book-deps: requirements.txt pyproject.toml scripts/jupyterlab-overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps -e .
+	install -D -m 644 scripts/jupyterlab-overrides.json \
+		"$$($(BIN)/python -c 'import jupyterlab.commands as c; print(c.get_app_dir())')/settings/overrides.d/convgrad.json"
 	touch $@
 
 $(VENV)/.test-deps: $(VENV)/.book-deps requirements-test.txt
@@ -88,8 +93,15 @@ serve: book
 	@echo "Serving the book at http://127.0.0.1:$(PORT)/"
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
+# JupyterLab on the whole repository, opened at notebooks/: the chapters link to the pages
+# in book/ (the readers' questions, the appendices), so those must be served too. The MyST
+# in the chapters (boxes, labels, cross-references) renders only with jupyterlab-myst, a
+# requirement: JupyterLab does not start when it is missing, disabled or incompatible.
 lab: $(VENV)/.book-deps
-	$(BIN)/jupyter lab notebooks/
+	@$(BIN)/jupyter labextension list 2>&1 | grep -Eq 'jupyterlab-myst v[0-9.]+ .*enabled.*OK' || { \
+		echo "make lab: jupyterlab-myst is not installed, enabled and compatible with this JupyterLab (\`$(BIN)/jupyter labextension list\` says why); without it the chapters show raw MyST" >&2; \
+		exit 1; }
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m convgrad.bench

@@ -1,9 +1,10 @@
 """Files the site serves at its root beside the pages (a Sphinx extension of the book).
 
 - ``convgrad-<version>-py3-none-any.whl``: the package, built from ``src/``;
-- ``convgrad-book.zip``: every chapter notebook with its data files, that wheel, the
-  reading requirements (pinned as in ``requirements.txt``) and a short README, so that
-  a reader with only the site can run every chapter;
+- ``convgrad-book.zip``: every chapter notebook with its data files, the book's pages
+  (``book/*.md``, which the chapters link to), that wheel, the reading requirements (pinned
+  as in ``requirements.txt``) and a short README, so that a reader with only the site can
+  run every chapter and follow its links;
 - ``favicon.ico``: the book's icon, drawn from the squares of ``assets/favicon.svg``,
   for browsers that ask the root for it (the redirecting ``index.html`` names no icon).
 
@@ -27,15 +28,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = "convgrad-book.zip"
-# what running the chapters needs (the wheel brings numpy, sympy, ipywidgets, anywidget)
+# what running the chapters needs (the wheel brings numpy, sympy, ipywidgets, anywidget),
+# and what makes JupyterLab render their MyST (boxes, labels, cross-references, math)
 READING = ["numpy", "sympy", "matplotlib", "matplotlib-inline", "ipywidgets", "anywidget"]
-READING += ["ipykernel", "jupyterlab"]
+READING += ["ipykernel", "jupyterlab", "jupyterlab-myst"]
 README = """\
 convgrad: the chapters of the book, ready to run (Python 3.11 or newer).
 
 python3 -m venv .venv && . .venv/bin/activate
 pip install -r requirements.txt convgrad-*.whl
-jupyter lab notebooks/
+jupyter lab
+
+JupyterLab opens this folder: the chapters are in notebooks/, the pages they link to (the
+readers' questions, the appendices) in book/. jupyterlab-myst, one of the requirements,
+renders the chapters' boxes, cross-references and formulas. A link to another chapter or
+page opens that file at its top. A page of book/ opens as Markdown source; to read it
+rendered, right-click it and choose Open With > Markdown Preview.
 """
 
 
@@ -81,13 +89,18 @@ def chapter_files() -> list[Path]:
     return [f for f in files if f.is_file() and not any(s in f.parts for s in skip)]
 
 
+def book_pages() -> list[Path]:
+    """The book's pages (the readers' questions, the appendices): the chapters link to them."""
+    return sorted((ROOT / "book").glob("*.md"))
+
+
 def make_bundle(dest: Path, wheel: Path | None = None) -> Path:
-    """Write convgrad-book.zip into dest: chapters, wheel, requirements.txt, README.txt."""
+    """Write convgrad-book.zip into dest: chapters, pages, wheel, requirements.txt, README.txt."""
     dest.mkdir(parents=True, exist_ok=True)
     wheel = wheel or build_wheel(dest)
     bundle = dest / BUNDLE
     with zipfile.ZipFile(bundle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in chapter_files():
+        for path in chapter_files() + book_pages():
             archive.write(path, f"convgrad-book/{path.relative_to(ROOT)}")
         archive.write(wheel, f"convgrad-book/{wheel.name}")
         archive.writestr("convgrad-book/requirements.txt", reading_requirements())

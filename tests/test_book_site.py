@@ -237,3 +237,39 @@ def test_whole_site_is_under_50_mb():
     total = sum(f.stat().st_size for f in SITE.rglob("*") if f.is_file())
     # Pyodide and the wheels of chapter 13's checker are about 20 of them
     assert total < 50 * 1024 * 1024, f"the site is {total / 2**20:.1f} MiB"
+
+
+class Anchors(HTMLParser):
+    """A page's element ids and the targets of its internal links (Sphinx's reference links)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids, self.links = set(), []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        classes = (attrs.get("class") or "").split()
+        if tag == "a" and "reference" in classes and "internal" in classes and attrs.get("href"):
+            self.links.append(attrs["href"])
+
+
+def test_every_link_between_pages_reaches_a_page_and_anchor():
+    # the chapters link to other chapters and pages as [text](file#label) (JupyterLab follows
+    # that form too): each must land on a built page, at an element with that id
+    pages = {}
+    for page in built_pages():
+        parser = Anchors()
+        parser.feed(page.read_text(encoding="utf-8"))
+        pages[page.resolve()] = parser
+    broken, with_anchor = [], 0
+    for page, parser in pages.items():
+        for href in parser.links:
+            path, _, anchor = href.partition("#")
+            target = (page.parent / path).resolve() if path else page
+            with_anchor += bool(path and anchor)
+            if target not in pages or (anchor and anchor not in pages[target].ids):
+                broken.append(f"{page.relative_to(SITE.resolve())}: {href}")
+    assert with_anchor >= 50, f"only {with_anchor} links to a section of another page"
+    assert not broken, "links to a missing page or anchor:\n" + "\n".join(sorted(set(broken)))

@@ -94,7 +94,7 @@ def test_input_gradient_scatter_and_gather_agree_with_the_reference(geometry):
         assert gather == pytest.approx(frame["value"], abs=1e-12)
 
 
-VOLUMES = [  # (C, H, W), (F, C, K_h, K_w): more filters than channels, fewer, as many
+VOLUMES = [  # (C, H, W_in), (F, C, K_h, K_w): more filters than channels, fewer, as many
     ((3, 4, 4), (2, 3, 2, 2)),
     ((2, 5, 4), (4, 2, 3, 2)),
     ((3, 4, 5), (3, 3, 1, 3)),
@@ -288,7 +288,7 @@ def test_bad_inputs_are_refused_with_the_shapes():
         ChannelGradient(x3, np.zeros((2, 2, 2, 2)), np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match=r"delta = dL/dY has shape \(3, 3, 3\).*\(2, 3, 3\)"):
         ChannelGradient(x3, w4, np.zeros((3, 3, 3)))
-    with pytest.raises(ValueError, match=r"\(C, H, W\)"):
+    with pytest.raises(ValueError, match=r"\(C, H, W_in\)"):
         ChannelGradient(np.zeros((4, 4)), w4, np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match="outside"):
         ChannelGradient(x3, w4, np.zeros((2, 3, 3)), channel=3)

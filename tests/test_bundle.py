@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import posixpath
+import re
 import subprocess
 import sys
 import zipfile
@@ -31,10 +33,12 @@ def bundle(tmp_path_factory):
     return site_extras.make_bundle(tmp_path_factory.mktemp("site"))
 
 
-def test_bundle_holds_every_chapter_the_wheel_and_a_readme(bundle):
+def test_bundle_holds_every_chapter_the_pages_the_wheel_and_a_readme(bundle):
     names = set(zipfile.ZipFile(bundle).namelist())
     chapters = {f"convgrad-book/notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")}
     assert chapters and chapters <= names
+    pages = {f"convgrad-book/book/{p.name}" for p in (ROOT / "book").glob("*.md")}
+    assert pages and pages <= names
     assert {"convgrad-book/requirements.txt", "convgrad-book/README.txt"} <= names
     assert [n for n in names if n.endswith(".whl")], "no wheel in the bundle"
     assert bundle.stat().st_size < 1024 * 1024, f"bundle is {bundle.stat().st_size} bytes"
@@ -57,8 +61,45 @@ def test_wheel_has_every_module_and_data_file_of_the_package(bundle):
 
 def test_requirements_pin_what_the_chapters_import(bundle):
     text = zipfile.ZipFile(bundle).read("convgrad-book/requirements.txt").decode()
-    for name in ("numpy", "sympy", "matplotlib", "ipywidgets", "anywidget", "jupyterlab"):
+    names = ("numpy", "sympy", "matplotlib", "ipywidgets", "anywidget", "jupyterlab")
+    # and jupyterlab-myst, without which JupyterLab shows the chapters' MyST as raw text
+    for name in (*names, "jupyterlab-myst"):
         assert f"\n{name}==" in f"\n{text}", f"{name} is not pinned in the bundle"
+    pins = (ROOT / "requirements.txt").read_text().splitlines()
+    assert set(text.splitlines()) <= set(pins), "the bundle's pins differ from requirements.txt"
+
+
+def markdown_of(archive: zipfile.ZipFile, name: str) -> str:
+    text = archive.read(name).decode()
+    if name.endswith(".ipynb"):
+        cells = nbformat.reads(text, as_version=4).cells
+        text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    return text
+
+
+def test_links_between_chapters_and_pages_resolve_inside_the_bundle(bundle):
+    # JupyterLab serves the unpacked folder (README.txt's `jupyter lab`): a chapter's link to
+    # another chapter or to a page of book/ opens that file only if the bundle holds it
+    archive = zipfile.ZipFile(bundle)
+    names = set(archive.namelist())
+    readme = archive.read("convgrad-book/README.txt").decode().splitlines()
+    assert "jupyter lab" in readme, "README.txt should start JupyterLab on the whole folder"
+    files = sorted(n for n in names if re.search(r"/(notebooks/\w+\.ipynb|book/\w+\.md)$", n))
+    assert "convgrad-book/book/questions.md" in files
+    texts = {name: markdown_of(archive, name) for name in files}
+    labels = {n: set(re.findall(r"^\(([\w-]+)\)=\s*$", t, re.M)) for n, t in texts.items()}
+    links, broken = 0, []
+    for name, text in texts.items():
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:|#", target):
+                continue  # another site, or an anchor in the same file
+            path, _, label = target.partition("#")
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), path))
+            links += 1
+            if resolved not in names or (label and label not in labels.get(resolved, ())):
+                broken.append(f"{name}: ({target})")
+    assert links >= 20, f"only {links} links between the bundle's files"
+    assert not broken, "links that lead nowhere in the bundle:\n" + "\n".join(broken)
 
 
 def first_code_cell(path):

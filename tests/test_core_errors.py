@@ -16,7 +16,7 @@ X2, W2 = arr(1, 3, 5, 5), arr(4, 3, 3, 3)
 # (id, function, args, kwargs, exception type, fragments the message must contain)
 BAD_CALLS = [
     # wrong number of axes
-    ("x_2d", convgrad.conv, (arr(5, 5), W2), {}, ValueError, ["(5, 5)", "(N, C, H, W)"]),
+    ("x_2d", convgrad.conv, (arr(5, 5), W2), {}, ValueError, ["(5, 5)", "(N, C, H, W_in)"]),
     ("x_6d", convgrad.conv, (arr(1, 1, 2, 2, 2, 2), W2), {}, ValueError, ["6 axes"]),
     ("w_ndim", convgrad.conv, (X2, arr(4, 3, 3)), {}, ValueError, ["(4, 3, 3)", "4 axes like x"]),
     # channels and groups
@@ -95,7 +95,7 @@ BAD_CALLS = [
         (arr(1, 3, 2, 5), arr(4, 3, 5, 3)),
         {"input_dilation": (2, 1), "dilation": (2, 1)},
         ValueError,
-        ["dimension 0", "2*(5-1)+1 = 9", "input_dilation*(n-1)+1 = 2*(2-1)+1+0+0 = 3"],
+        ["dimension 0", "2*(5-1)+1 = 9", "input_dilation*(H-1)+1 = 2*(2-1)+1+0+0 = 3"],
     ),
     (
         "input_dilation_grad_y",

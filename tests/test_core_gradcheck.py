@@ -12,7 +12,7 @@ from convgrad import (
     numerical_gradient,
     relative_error,
 )
-from convgrad.verdict import compare
+from convgrad.comparison import compare
 
 
 @pytest.mark.parametrize(

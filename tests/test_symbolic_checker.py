@@ -5,6 +5,7 @@ wrong (an off-by-one index, a missing channel sum, an unflipped kernel, a wrong
 bound, a stride forgotten) and asserts that the check reports it, in words.
 """
 
+import pytest
 import sympy
 
 from convgrad.symbolic import FORMULAS, Config, check
@@ -82,6 +83,26 @@ def test_unflipped_kernel_fails():
     assert report.missing > 0 and report.extra > 0
     # a 1x1 kernel is its own rotation: there the unflipped formula is right
     assert check(broken, [Config.make((3, 4), (1, 1))]).passed
+
+
+def test_a_variant_describes_itself_not_in_the_originals_words():
+    good = FORMULAS["q5_grad_x_reader"]
+    unrotated = _sum(
+        times(DELTA_FULL[plus(p, k), plus(q, l)], W[k, l]),
+        (k, 0, plus(K_h, -1)),
+        (l, 0, plus(K_w, -1)),
+    )
+    untitled = FORMULAS["grad_x_full_1ch"].variant(name="grad_x_full_unflipped", rhs=unrotated)
+    assert untitled.title == "a variant of grad_x_full_1ch (rhs changed)"
+    report = check(untitled, "small")
+    assert str(report).splitlines()[0] == f"grad_x_full_unflipped: {untitled.title}"
+    assert "rotated" not in str(report)
+    titled = good.variant(name="q5_renamed", title="Q5's formula under another name")
+    assert titled.title == "Q5's formula under another name"
+    assert good.note and not titled.note  # the original's reason is not the variant's
+    assert good.variant(name="q5_noted", note="why").note == "why"
+    with pytest.raises(ValueError, match="name of its own"):
+        good.variant(name=good.name)
 
 
 def test_wrong_upper_bound_fails_strictly_and_passes_under_zero_reading():

@@ -26,14 +26,15 @@ _MODULES = {
     "TransposeGeometry": "geometry",
     "grad_x_as_conv_transpose": "identities",
     "grad_w_as_conv": "identities",
-    "im2col": "im2col",
-    "col2im": "im2col",
+    "im2col": "unfold",
+    "col2im": "unfold",
     "im2col_conv": "im2col_layer",
     "im2col_conv_backward": "im2col_layer",
-    "numerical_gradient": "gradcheck",
-    "default_eps": "gradcheck",
-    "gradcheck": "gradcheck",
-    "relative_error": "gradcheck",
+    "numerical_gradient": "finite_differences",
+    "central_differences": "finite_differences",
+    "default_eps": "finite_differences",
+    "gradcheck": "finite_differences",
+    "relative_error": "finite_differences",
     "reference": None,  # the module itself
 }
 __all__ = list(_MODULES)
@@ -53,12 +54,12 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """The package, whose functions ``conv``, ``im2col``, ``gradcheck`` share their names
-    with the modules that define them: importing such a module sets the package's
-    attribute of that name to the module, and that one assignment is ignored here."""
+    """The package, whose function ``conv`` shares its name with the module ``conv.py``
+    that defines it: importing that module sets the package's attribute ``conv`` to the
+    module, and that one assignment is ignored here."""
 
     def __setattr__(self, name: str, value) -> None:
-        if not (isinstance(value, types.ModuleType) and _MODULES.get(name)):
+        if not (name == "conv" and isinstance(value, types.ModuleType)):
             super().__setattr__(name, value)
 
 

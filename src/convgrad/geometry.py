@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 ACCEPTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_SPATIAL_NAMES = {1: "(L,)", 2: "(H, W)", 3: "(D, H, W)"}
+_SPATIAL_NAMES = {1: "(H,)", 2: "(H, W_in)", 3: "(D, H, W_in)"}  # bare W is the weights
 
 
 class _Shapes:
@@ -228,8 +228,8 @@ def conv_geometry(
     w_shape = _shape(w_shape, "w.shape")
     if len(x_shape) not in (3, 4, 5):
         raise ValueError(
-            f"x has shape {x_shape} ({len(x_shape)} axes) but must be (N, C, L), (N, C, H, W) "
-            "or (N, C, D, H, W): batch, channels, then 1 to 3 spatial dimensions"
+            f"x has shape {x_shape} ({len(x_shape)} axes) but must be (N, C, H), "
+            "(N, C, H, W_in) or (N, C, D, H, W_in): batch, channels, then 1 to 3 spatial dimensions"
         )
     ndim = len(x_shape) - 2
     if len(w_shape) != len(x_shape):
@@ -273,7 +273,7 @@ def conv_geometry(
         dilated, window = e * (n - 1) + 1, d * (k - 1) + 1
         padded = dilated + before + after
         if window > padded:
-            size = f"{n}" if e == 1 else f"input_dilation*(n-1)+1 = {e}*({n}-1)+1"
+            size = f"{n}" if e == 1 else f"input_dilation*(H-1)+1 = {e}*({n}-1)+1"
             raise ValueError(
                 f"the kernel is larger than the padded input in spatial dimension {axis}: "
                 f"a window spans dilation*(K-1)+1 = {d}*({k}-1)+1 = {window} positions but the "
@@ -428,7 +428,9 @@ class TransposeGeometry(_Shapes):
     which maps C_out channels to C_in. ``padding`` is one int per dimension, as in
     PyTorch. Chapter 11 derives the output size
 
-        out_size = (n - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1
+        out_size = (H - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1
+
+    with H the input's size along that axis.
     """
 
     batch: int
@@ -475,8 +477,8 @@ def conv_transpose_geometry(
     w_shape = _shape(w_shape, "w.shape")
     if len(x_shape) not in (3, 4, 5):
         raise ValueError(
-            f"x has shape {x_shape} ({len(x_shape)} axes) but must be (N, C_in, L), "
-            "(N, C_in, H, W) or (N, C_in, D, H, W): batch, channels, then 1 to 3 spatial "
+            f"x has shape {x_shape} ({len(x_shape)} axes) but must be (N, C_in, H), "
+            "(N, C_in, H, W_in) or (N, C_in, D, H, W_in): batch, channels, then 1 to 3 spatial "
             "dimensions"
         )
     ndim = len(x_shape) - 2
@@ -528,7 +530,7 @@ def conv_transpose_geometry(
         out = (n - 1) * s - 2 * p + d * (k - 1) + r + 1
         if out < 1:
             raise ValueError(
-                f"the padding is too large in spatial dimension {axis}: (n-1)*stride "
+                f"the padding is too large in spatial dimension {axis}: (H-1)*stride "
                 f"- 2*padding + dilation*(K-1) + output_padding + 1 = ({n}-1)*{s} - 2*{p} "
                 f"+ {d}*({k}-1) + {r} + 1 = {out}, so the output would be empty "
                 f"(x.shape={x_shape}, w.shape={w_shape})"

@@ -4,11 +4,14 @@
 the route the book derives, one call of ``conv_transpose`` or ``conv`` each, so that a
 chapter can show the identity and check it against ``conv_backward``:
 
-    dL/dx = conv_transpose(grad_y, w, stride=s, padding=p, output_padding=r,
-                           dilation=d, groups=g),   r = (n + 2p - d(K-1) - 1) mod s
+    dL/dx = conv_transpose(grad_y, w, stride=s, padding=P, output_padding=r,
+                           dilation=d, groups=G),   r = (H + 2P - d(K-1) - 1) mod s
 
     dL/dw = conv(x regrouped, grad_y as the kernel, stride=d, dilation=s,
-                 padding=p, groups=g), its first K taps, channel axes swapped back
+                 padding=P, groups=G), its first K taps, channel axes swapped back
+
+with the book's letters (book/notation.md): H the input's size along an axis, P the
+padding, G the number of groups, r the padded rows past the last window.
 
 In the second one the forward's stride becomes the dilation and its dilation the stride.
 """
@@ -29,12 +32,12 @@ def grad_x_as_conv_transpose(grad_y, x_shape, w, *, stride=1, padding=0, dilatio
     """dL/dx of conv as a transposed convolution of grad_y with the same w (Chapter 11).
 
     grad_y ``(N, F, *out_size)`` is dL/dy of ``conv(x, w, stride=..., ...)`` with x of shape
-    x_shape; only x's shape is needed. For a symmetric padding p (an int or one per
+    x_shape; only x's shape is needed. For a symmetric padding P (an int or one per
     dimension) the result is exactly
 
-        conv_transpose(grad_y, w, stride=s, padding=p, output_padding=r, dilation=d, groups=g)
+        conv_transpose(grad_y, w, stride=s, padding=P, output_padding=r, dilation=d, groups=G)
 
-    with r = (n + 2p - d*(K-1) - 1) mod s per dimension (``ConvGeometry.past_last_window``):
+    with r = (H + 2P - d*(K-1) - 1) mod s per dimension (``ConvGeometry.past_last_window``):
     the padded input rows past the last window, which a stride cannot reach. They are not
     ``ConvGeometry.unread``, which leaves out the rows that fall in the padding.
 
@@ -68,17 +71,17 @@ def grad_w_as_conv(grad_y, x, w_shape, *, stride=1, padding=0, dilation=1, group
     """dL/dw of conv as a convolution of x with grad_y (Chapters 4, 8 and 10).
 
     grad_y ``(N, F, *out_size)`` is dL/dy of ``conv(x, w, stride=..., ...)`` with w of shape
-    w_shape ``(F, C // g, *K)``; only w's shape is needed. The sum over the batch and the
+    w_shape ``(F, C // G, *K)``; only w's shape is needed. The sum over the batch and the
     output positions, dL/dw[f, c, k] = sum_{n, i} grad_y[n, f, i] * xp[n, c', i*s + k*d]
     (c' the c-th channel of f's group), is a convolution in which
 
-    - x, regrouped to ``(C/g, g*N, *n)``, is the input: a group's channels become the batch,
-      and the group's N samples its channels;
+    - x, regrouped to ``(C/G, G*N, *in_size)``, is the input: a group's channels become the
+      batch, and the group's N samples its channels;
     - grad_y, batch and channel axes swapped to ``(F, N, *out_size)``, is the kernel;
     - the forward stride s becomes the dilation and the forward dilation d the stride,
-      with the forward's padding and groups=g.
+      with the forward's padding and groups=G.
 
-    It gives (C/g, F, ...) taps, of which the first K per dimension are kept (the rest
+    It gives (C/G, F, ...) taps, of which the first K per dimension are kept (the rest
     reach into rows no forward window reads), and the channel axes are swapped back.
     """
     x = as_float_array(x, "x")
@@ -89,11 +92,11 @@ def grad_w_as_conv(grad_y, x, w_shape, *, stride=1, padding=0, dilation=1, group
         x, np.broadcast_to(np.zeros((), dtype=x.dtype), geometry.w_shape), None, grad_y, **options
     )
     batch, channels, *in_size = x.shape
-    g = geometry.groups
+    n_groups = geometry.groups  # G
     x_regrouped = (
-        x.reshape(batch, g, channels // g, *in_size)
+        x.reshape(batch, n_groups, channels // n_groups, *in_size)
         .transpose(2, 1, 0, *range(3, 3 + geometry.ndim))
-        .reshape(channels // g, g * batch, *in_size)
+        .reshape(channels // n_groups, n_groups * batch, *in_size)
     )
     taps = conv(
         x_regrouped,
@@ -101,7 +104,7 @@ def grad_w_as_conv(grad_y, x, w_shape, *, stride=1, padding=0, dilation=1, group
         stride=geometry.dilation,
         padding=geometry.padding,
         dilation=geometry.stride,
-        groups=g,
+        groups=n_groups,
     )
     first_taps = taps[(..., *(slice(0, k) for k in geometry.kernel))]
     return np.ascontiguousarray(first_taps.swapaxes(0, 1))

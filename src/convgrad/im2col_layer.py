@@ -10,7 +10,7 @@ filters as rows, one group at a time::
     grad_b = grad_y summed            over the batch and every position
 
 Shapes: x ``(N, C, *spatial)`` with 1, 2 or 3 spatial dimensions, w ``(F, C/G, *kernel)``,
-``cols`` ``(N, G, C/G * prod(kernel), L)`` with L output positions, ``W2`` ``(G, F/G,
+``cols`` ``(N, G, C/G * prod(kernel), U)`` with U output positions, ``W2`` ``(G, F/G,
 C/G * prod(kernel))``; numpy's matmul loops over the batch and the groups.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from .geometry import check_call
 from .gradients import Gradients
-from .im2col import col2im, im2col
+from .unfold import col2im, im2col
 
 __all__ = ["im2col_conv", "im2col_conv_backward"]
 
@@ -29,7 +29,7 @@ def _windows(geo):
 
 
 def _as_matrices(x, w, geo):
-    """cols (N, G, C/G * prod(kernel), L) and W2 (G, F/G, C/G * prod(kernel))."""
+    """cols (N, G, C/G * prod(kernel), U) and W2 (G, F/G, C/G * prod(kernel))."""
     cols = im2col(x, **_windows(geo))
     cols = cols.reshape(geo.batch, geo.groups, -1, cols.shape[-1])
     return cols, w.reshape(geo.groups, -1, cols.shape[2])
@@ -46,7 +46,7 @@ def im2col_conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
         x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups
     )
     cols, w2 = _as_matrices(x, w, geo)
-    y = w2 @ cols  # (N, g, F/g, L): every filter times every window of its group
+    y = w2 @ cols  # (N, G, F/G, U): every filter times every window of its group
     if b is not None:  # one bias per filter, at every position
         y = y + b.reshape(geo.groups, -1, 1)
     return y.reshape(geo.y_shape)
@@ -61,7 +61,7 @@ def im2col_conv_backward(grad_y, x, w, *, stride=1, padding=0, dilation=1, group
         x, w, None, grad_y, stride=stride, padding=padding, dilation=dilation, groups=groups
     )
     cols, w2 = _as_matrices(x, w, geo)
-    grad_y2 = grad_y.reshape(geo.batch, geo.groups, -1, cols.shape[-1])  # (N, g, F/g, L)
+    grad_y2 = grad_y.reshape(geo.batch, geo.groups, -1, cols.shape[-1])  # (N, G, F/G, U)
     grad_w = (grad_y2 @ cols.swapaxes(-1, -2)).sum(axis=0)  # each window weighted by grad_y
     grad_cols = w2.swapaxes(-1, -2) @ grad_y2  # what each window sends back to what it read
     grad_x = col2im(grad_cols.reshape(geo.batch, -1, cols.shape[-1]), x.shape, **_windows(geo))

@@ -274,7 +274,10 @@ def conv_transpose_backward(
 
 
 def _full_size(geo):
-    """The transposed convolution's output before padding crops it: (n-1)*s + d*(K-1) + 1 + r."""
+    """The transposed convolution's output before padding crops it.
+
+    (H-1)*s + d*(K-1) + 1 + output_padding per axis, H the axis's input size.
+    """
     return tuple(
         (n - 1) * s + d * (k - 1) + 1 + r
         for n, s, d, k, r in zip(

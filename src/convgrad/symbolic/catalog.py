@@ -382,15 +382,18 @@ def _titled(title: str, ndim: int) -> str:
     return title[:-1] + f"; {ndim}-D)" if title.endswith(")") else title + f" ({ndim}-D)"
 
 
-#: per dimension count: output, tap, input and spread-tap letters, axis tags, axes, sizes
+#: per dimension count: output, tap, input and spread-tap letters, axis tags, axes, sizes.
+#: One meaning per letter (book/notation.md): a 1-D length is H (H_in, H_out), never L, the
+#: loss's letter; the spread-tap letters u, v are not b, the bias's, nor r; the depth axis
+#: of 3-D takes Greek letters that the book uses for nothing else.
 LETTERS = {
-    1: ((i,), (k,), (p,), (S("a"),), ("",), ("l",), ("L",)),
-    2: ((i, j), (k, l), (p, q), (S("a"), S("b")), ("_h", "_w"), ("h", "w"), ("H", "W")),
+    1: ((i,), (k,), (p,), (S("u"),), ("",), ("l",), ("H",)),
+    2: ((i, j), (k, l), (p, q), (S("u"), S("v")), ("_h", "_w"), ("h", "w"), ("H", "W")),
     3: (
-        (S("m"), i, j),
-        (S("r"), k, l),
-        (S("t"), p, q),
-        (S("u"), S("a"), S("b")),
+        (S("omega"), i, j),
+        (S("kappa"), k, l),
+        (S("psi"), p, q),
+        (S("zeta"), S("u"), S("v")),
         ("_d", "_h", "_w"),
         ("d", "h", "w"),
         ("D", "H", "W"),

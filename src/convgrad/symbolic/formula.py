@@ -174,9 +174,21 @@ class Formula:
     bias: bool = True
     _compiled: object = field(default=None, init=False, repr=False)
 
-    def variant(self, **changes) -> Formula:
-        """A copy with some fields changed (e.g. a deliberately broken ``rhs``)."""
-        return replace(self, **changes)
+    def variant(self, *, name: str, title: str | None = None, **changes) -> Formula:
+        """A copy under a new name with some fields changed (e.g. a deliberately broken ``rhs``).
+
+        A variant describes itself, never in the original's words: ``title`` says what it
+        is, and without one it is titled as a variant of this formula naming the fields
+        changed. The original's ``note`` (why a reader's formula is wrong) is not carried
+        over unless given again.
+        """
+        if name == self.name:
+            raise ValueError(f"a variant of {self.name!r} needs a name of its own")
+        if title is None:
+            changed = ", ".join(changes) or "nothing"
+            title = f"a variant of {self.name} ({changed} changed)"
+        changes.setdefault("note", "")
+        return replace(self, name=name, title=title, **changes)
 
     # --- rendering ---------------------------------------------------------------------
     def where_lines(self) -> list[str]:

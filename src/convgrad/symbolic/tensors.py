@@ -83,14 +83,14 @@ class Config:
 
     @property
     def out_size(self) -> tuple[int, ...]:
-        """``(n + P + P+ - d (K - 1) - 1) // s + 1`` per axis (Chapters 8-10)."""
+        """``(H + P + P+ - d (K - 1) - 1) // s + 1`` per axis of H positions (Chapters 8-10)."""
         return tuple((n + p + q - d * (k - 1) - 1) // s + 1 for n, k, s, (p, q), d in self._axes())
 
     @property
     def unread(self) -> tuple[int, ...]:
         """Per axis, the input rows after the last one the last window reads (Chapter 8).
 
-        At most n: when every window lies in the leading padding, all n rows are unread.
+        At most H: when every window lies in the leading padding, all H rows are unread.
         """
         return tuple(
             min(n, max(0, n - 1 - (s * (o - 1) + d * (k - 1) - p)))
@@ -199,7 +199,7 @@ def _conv_entries(x, w, b, config: Config) -> dict:
 
 
 def conv_entries(x, w, b, config: Config) -> np.ndarray:
-    """``Y[n,f,o] = b[f] + sum_{c,k} W[f,c,k] * X[n, g*C_g + c, s*o + d*k - P]``.
+    """``Y[n,f,i] = b[f] + sum_{c,k} W[f,c,k] * X[n, g*C_g + c, s*i + d*k - P]``.
 
     ``x``, ``w``, ``b`` are object arrays (symbols, ring elements or numbers) of the
     shapes in ``config.shapes``; reads that fall in the padding are left out.

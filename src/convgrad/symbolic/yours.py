@@ -622,7 +622,7 @@ def check_backward(
 
     ``fn`` is called as ``fn(*values)`` with the values ``args`` names, in that order:
     ``"delta"`` (the upstream gradient, shaped like Y), ``"x"``, ``"w"``, ``"b"`` (float64
-    arrays, NCHW: X (N, C, H, W), W (F, C, K_h, K_w); with ``batch=False`` X is (C, H, W)
+    arrays, NCHW: X (N, C, H, W_in), W (F, C, K_h, K_w); with ``batch=False`` X is (C, H, W_in)
     and delta (F, H_out, W_out)), ``"stride"`` and ``"padding"`` (ints). ``returns``
     names what it returns: ``"grad_x"``, ``"grad_w"``, ``"grad_b"``, or a tuple of them
     for a tuple of arrays; each is checked. ``stride``, ``padding``: a value or a tuple
@@ -630,8 +630,8 @@ def check_backward(
     ``Config``.
 
     Each gradient is bilinear in delta and W (``grad_x``) or X (``grad_w``): one call with
-    delta one-hot at ``a`` and W one-hot at ``b`` gives the coefficient of
-    ``delta[a]·W[b]`` in every entry, exactly in float64. Those terms are compared with
+    delta one-hot at ``a`` and W one-hot at ``a'`` gives the coefficient of
+    ``delta[a]·W[a']`` in every entry, exactly in float64. Those terms are compared with
     sympy's true gradient, and checked to give the function's own numbers on whole-number
     inputs (else it is not bilinear, e.g. it reads x for grad_x). Returns a
     ``DerivationCheck``; indices in its words are zero-based, like your arrays.

@@ -24,10 +24,11 @@ def esm(name: str) -> str:
     return (HERE / "_draw.js").read_text() + "\n" + (HERE / f"{name}.js").read_text()
 
 
-def as_grid(value, name: str, axes: str = "(H, W)") -> np.ndarray:
+def as_grid(value, name: str, axes: str = "(H, W_in)") -> np.ndarray:
     """A float64 array with one dimension per name in `axes`, or a ValueError naming both.
 
-    Most widgets show one channel in 2-D, (H, W); ChannelGradient takes volumes.
+    Most widgets show one channel in 2-D, (H, W_in) (the bare W is the weights);
+    ChannelGradient takes volumes.
     """
     array = np.asarray(value, dtype=np.float64)
     ndim = axes.count(",") + 1
@@ -78,7 +79,7 @@ class Layer:
 
     @classmethod
     def build(cls, x, w, *, stride=1, padding=0, dilation=1) -> Layer:
-        x, w = as_grid(x, "x"), as_grid(w, "w")
+        x, w = as_grid(x, "x"), as_grid(w, "w", "(K_h, K_w)")
         geometry = conv_geometry(
             (1, 1, *x.shape), (1, 1, *w.shape), stride=stride, padding=padding, dilation=dilation
         )
@@ -95,7 +96,7 @@ class Layer:
         return np.pad(self.x, self.padding)
 
     def check_delta(self, delta) -> np.ndarray:
-        delta = as_grid(delta, "delta")
+        delta = as_grid(delta, "delta", "(H_out, W_out)")
         if delta.shape != self.out_size:
             raise ValueError(
                 f"delta = dL/dY has shape {delta.shape} but the output Y has shape "

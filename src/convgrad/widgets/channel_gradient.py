@@ -13,7 +13,7 @@ from ._common import CSS, as_grid, esm, grid
 class ChannelGradient(anywidget.AnyWidget):
     """Pick an input channel c; see dL/dX[c] built as a sum over the filters.
 
-    `x` (C, H, W), `w` (F, C, K_h, K_w) and `delta` = dL/dY (F, H_out, W_out): one sample,
+    `x` (C, H, W_in), `w` (F, C, K_h, K_w) and `delta` = dL/dY (F, H_out, W_out): one sample,
     stride 1, no padding. For channel c, filter f contributes the full correlation of
     delta[f] (zero-padded by K - 1) with W[f, c] rotated by 180 degrees; those F maps add
     up to convgrad.conv_backward's dL/dX[c]. The rotated slices W[f, c] for every f form
@@ -27,7 +27,7 @@ class ChannelGradient(anywidget.AnyWidget):
     channel = traitlets.Int(0).tag(sync=True)
 
     def __init__(self, x, w, delta, *, channel=0, **kwargs):
-        x = as_grid(x, "x", "(C, H, W)")
+        x = as_grid(x, "x", "(C, H, W_in)")
         w = as_grid(w, "w", "(F, C, K_h, K_w)")
         delta = as_grid(delta, "delta", "(F, H_out, W_out)")
         if w.shape[1] != x.shape[0]:

@@ -6,7 +6,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ..im2col import col2im, im2col
+from ..unfold import col2im, im2col
 from ._common import CSS, as_grid, esm, grid, number, positions
 
 
@@ -14,7 +14,7 @@ class Im2col(anywidget.AnyWidget):
     """Step through the windows of `x`: each one becomes a column of im2col(x), and col2im
     adds the columns back onto the image, summing where windows overlap.
 
-    `x` (H, W) is one channel; `kernel` an int or (K_h, K_w); stride and dilation as in
+    `x` (H, W_in) is one channel; `kernel` an int or (K_h, K_w); stride and dilation as in
     :func:`convgrad.im2col` (no padding). At window t the figure shows column t of the
     im2col matrix, and col2im of the columns 0..t with, per pixel, how many of those
     windows covered it. After the last window, col2im(im2col(x)) is x times that count.
@@ -29,7 +29,7 @@ class Im2col(anywidget.AnyWidget):
     def __init__(self, x, kernel, *, stride=1, dilation=1, position=0, **kwargs):
         x = as_grid(x, "x")
         options = dict(stride=stride, dilation=dilation)
-        cols = im2col(x[None, None], kernel, **options)[0]  # (K_h * K_w, L)
+        cols = im2col(x[None, None], kernel, **options)[0]  # (K_h * K_w, U)
         ones_cols = im2col(np.ones((1, 1, *x.shape)), kernel, **options)
         # the geometry, read back from the shapes im2col produced
         kernel = (kernel, kernel) if np.isscalar(kernel) else tuple(kernel)
@@ -65,7 +65,7 @@ class Im2col(anywidget.AnyWidget):
     def _reads(shape, kernel, options):
         """reads[i, j, tap] = the (row, col) of x that tap reads in window (i, j)."""
         index = np.arange(shape[0] * shape[1], dtype=float).reshape(1, 1, *shape)
-        flat = im2col(index, kernel, **options)[0].astype(int)  # (K_h * K_w, L)
+        flat = im2col(index, kernel, **options)[0].astype(int)  # (K_h * K_w, U)
         stride = np.broadcast_to(options["stride"], 2)
         dilation = np.broadcast_to(options["dilation"], 2)
         out = [

@@ -12,7 +12,7 @@ from ._common import CSS, Layer, esm, grid, number, positions, product_term
 class SlidingWindow(anywidget.AnyWidget):
     """Step a kernel over a (padded) input and write out each output's sum of products.
 
-    `x` (H, W) and `w` (K_h, K_w) are one channel; stride, padding and dilation are
+    `x` (H, W_in) and `w` (K_h, K_w) are one channel; stride, padding and dilation are
     passed to convgrad as they are. The output comes from `convgrad.conv`.
     """
 

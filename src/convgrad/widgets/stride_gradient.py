@@ -27,7 +27,7 @@ class StrideGradient(anywidget.AnyWidget):
     pixel = traitlets.Int(0).tag(sync=True)
 
     def __init__(self, x, w, *, strides=(1, 2, 3, 4), stride=2, pixel=0, seed=0, **kwargs):
-        x, w = as_grid(x, "x"), as_grid(w, "w")
+        x, w = as_grid(x, "x"), as_grid(w, "w", "(K_h, K_w)")
         strides = [int(s) for s in strides]
         if not strides or strides != sorted(set(strides)) or strides[0] < 1:
             raise ValueError(f"strides must be increasing positive ints, got {strides}")

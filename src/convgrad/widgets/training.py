@@ -47,7 +47,7 @@ class TrainingWatch(anywidget.AnyWidget):
     `steps` (T,) are the recorded training steps, indices into `losses` (one loss per
     step). At recorded step t: `filters[t]` are the first layer's weights (F, 1, K_h, K_w)
     used in that step, `filter_grads[t]` the batch's dL/dW for them, and `input_grads[t]`
-    (H, W) the gradient of one digit's loss with respect to that digit, `sample` (H, W).
+    (H, W_in) the gradient of one digit's loss with respect to that digit, `sample` (H, W_in).
     Every array is computed by the caller (the chapter) with convgrad; the widget only
     chooses scales and labels and sends them to the browser.
     """
@@ -100,7 +100,7 @@ class TrainingWatch(anywidget.AnyWidget):
         if self.sample.ndim != 2 or self.input_grads.shape != (count, *self.sample.shape):
             raise ValueError(
                 f"input_grads has shape {self.input_grads.shape} and sample "
-                f"{self.sample.shape}: input_grads must be (steps, H, W) with sample (H, W)"
+                f"{self.sample.shape}: input_grads must be (steps, H, W_in) with sample (H, W_in)"
             )
         self.steps, self.losses = steps, losses
         # one colour scale for the filters over all steps, so their growth shows

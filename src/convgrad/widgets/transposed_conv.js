@@ -62,12 +62,12 @@ function render({ model, el }) {
     const position = syncedIndex(model, "position", frames.length, () => draw());
     keyboard(zGrid, position.get, position.set, "output Z: arrow keys pick an output");
     const equation = htmlEl("div", { class: "cg-equation", "aria-live": "polite" }, body);
-    const [H, W] = inputs.x_size;
+    const [inH, inW] = inputs.x_size; // the forward input, H x W_in
     const [zh, zw] = [inputs.z.length, cols];
     const verdict = inputs.matches
       ? `Z is ${zh}\u00d7${zw}, the forward input's size: Z = \u2202L/\u2202X. ` +
         `output_padding = r = ${inputs.r[0]}, the padded rows past the last window.`
-      : `Z is ${zh}\u00d7${zw}, but the forward input was ${H}\u00d7${W}: with stride ${s} ` +
+      : `Z is ${zh}\u00d7${zw}, but the forward input was ${inH}\u00d7${inW}: with stride ${s} ` +
         `output_padding must be r = ${inputs.r[0]}.`;
     htmlEl("p", { class: inputs.matches ? "cg-note cg-ok" : "cg-note cg-wrong" }, body, verdict);
     const steps = stepper(body, frames.length, "output position", position.set);

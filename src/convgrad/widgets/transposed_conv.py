@@ -20,10 +20,10 @@ def _upstream(shape) -> np.ndarray:
 class TransposedConv(anywidget.AnyWidget):
     """dL/dX as conv_transpose(dL/dY, w): zeros inserted, the rotated kernel slid over them.
 
-    `x_size` (H, W) is the forward conv's input size, `w` (K_h, K_w) one channel of its
+    `x_size` (H, W_in) is the forward conv's input size, `w` (K_h, K_w) one channel of its
     kernel, `padding` its symmetric padding. For every stride in `strides` and every
     output_padding 0..s-1 the widget holds one setting: dL/dY of the forward output's size,
-    spread with s-1 zeros between entries, K-1-p zeros around and output_padding more zeros
+    spread with s-1 zeros between entries, K-1-P zeros around and output_padding more zeros
     after (the rows and columns output_padding adds, marked), and every output of
     ``convgrad.conv_transpose``. Only output_padding = r, the padded rows past the last
     window, gives back the forward input's size; the widget says so. Dilation is 1.
@@ -36,14 +36,14 @@ class TransposedConv(anywidget.AnyWidget):
     position = traitlets.Int(0).tag(sync=True)
 
     def __init__(self, x_size, w, *, padding=0, strides=(1, 2, 3), stride=2, **kwargs):
-        w = as_grid(w, "w")
+        w = as_grid(w, "w", "(K_h, K_w)")
         x_size = tuple(int(n) for n in x_size)
         if len(x_size) != 2:
-            raise ValueError(f"x_size must be (H, W), got {x_size}")
+            raise ValueError(f"x_size must be (H, W_in), got {x_size}")
         if not 0 <= padding <= min(w.shape) - 1:
             raise ValueError(
                 f"padding {padding} must lie in 0..K-1 = 0..{min(w.shape) - 1} for kernel "
-                f"{w.shape}: the widget draws the zeros the transposed conv adds, K-1-p per side"
+                f"{w.shape}: the widget draws the zeros the transposed conv adds, K-1-P per side"
             )
         if stride not in strides:
             raise ValueError(f"stride {stride} is not one of strides {tuple(strides)}")
@@ -97,7 +97,7 @@ class TransposedConv(anywidget.AnyWidget):
             (o - 1) * s + 1 + 2 * e + output_padding for o, e in zip(out_size, reach, strict=True)
         )
         spread = np.zeros(shape)
-        kind = np.full(shape, "pad", dtype=object)  # zeros around, from K-1-p
+        kind = np.full(shape, "pad", dtype=object)  # zeros around, from K-1-P
         core = tuple(slice(e, e + (o - 1) * s + 1) for e, o in zip(reach, out_size, strict=True))
         kind[core] = "inserted"  # zeros between delta's entries
         for i in positions(out_size):

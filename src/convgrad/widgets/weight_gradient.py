@@ -12,7 +12,7 @@ from ._common import CSS, Layer, esm, grid, number, positions, product_term
 class WeightGradient(anywidget.AnyWidget):
     """Pick a kernel weight; see each input it multiplied paired with that output's dL/dY.
 
-    `x` (H, W), `w` (K_h, K_w) and `delta` = dL/dY (the output's shape) are one channel.
+    `x` (H, W_in), `w` (K_h, K_w) and `delta` = dL/dY (the output's shape) are one channel.
     The gradient shown comes from `convgrad.conv_backward`.
     """
 

@@ -1,8 +1,9 @@
 """Central differences: the numeric gradient every analytic one is checked against.
 
-``numerical_gradient`` estimates a gradient; ``gradcheck`` judges an analytic gradient
-by it, with the same comparison (and the same table) as every check cell of the book
-(:mod:`convgrad.verdict`). Chapter 13 derives the error of the central difference:
+``numerical_gradient`` estimates a gradient, ``central_differences`` the gradients of a
+function of several arrays; ``gradcheck`` judges an analytic gradient by them, with the
+same comparison (and the same table) as every check cell of the book
+(:mod:`convgrad.comparison`). Chapter 13 derives the error of the central difference:
 a truncation error of order ``eps**2`` plus a round-off error of order
 ``machine_eps / eps``, smallest near ``eps = machine_eps ** (1/3)``.
 """
@@ -13,18 +14,28 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from .comparison import TOLERANCE, Verdict, compare
 from .geometry import as_float_array
-from .verdict import TOLERANCE, Verdict, compare
 
-__all__ = ["numerical_gradient", "gradcheck", "default_eps", "relative_error"]
+__all__ = [
+    "numerical_gradient",
+    "central_differences",
+    "gradcheck",
+    "default_eps",
+    "relative_error",
+]
 
 
 def default_eps(dtype) -> float:
     """The step that balances truncation and round-off: the cube root of machine epsilon.
 
-    About 6e-6 for float64 and 5e-3 for float32. In float32 a step like 1e-6 is below
-    the spacing of the numbers near 1 (about 1.2e-7 relative, so 1e-6 moves x by a few
-    units in the last place), and f's own round-off, divided by 2 eps, swamps the result.
+    Machine epsilon, the spacing of the numbers just above 1, is ``2**-52`` (about
+    2.2e-16) in float64 and ``2**-23`` (about 1.19e-7) in float32, so the step is about
+    6e-6 for float64 and 5e-3 for float32 (Chapter 13). A smaller step loses to round-off:
+    f's own rounding error, divided by 2 eps, grows as eps shrinks. In float32 a step of
+    1e-6, fine in float64, is only about eight spacings near 1, and the difference is
+    mostly round-off; a step below half a spacing (about 6e-8 near 1) rounds away:
+    ``x + eps == x``.
     """
     return float(np.finfo(dtype).eps ** (1 / 3))
 
@@ -61,6 +72,20 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, eps: float | None = 
     return grad
 
 
+def central_differences(
+    f: Callable[..., float], inputs: Mapping[str, np.ndarray], eps: float | None = None
+) -> dict[str, np.ndarray]:
+    """The gradient of the scalar ``f(**inputs)`` with respect to each input: its
+    :func:`numerical_gradient` (in its own dtype, with this eps) with the others held fixed."""
+    grads = {}
+    for name, value in inputs.items():
+        others = {key: val for key, val in inputs.items() if key != name}
+        grads[name] = numerical_gradient(
+            lambda v, name=name, others=others: f(**others, **{name: v}), value, eps
+        )
+    return grads
+
+
 def gradcheck(
     f: Callable[..., float],
     inputs,
@@ -76,10 +101,10 @@ def gradcheck(
     Like ``torch.autograd.gradcheck``, but the analytic gradient is yours: f takes one
     array (then ``inputs`` is that array and ``grads`` its gradient) or keyword arrays
     (then both are mappings from argument name to array). Each gradient is compared with
-    :func:`numerical_gradient` by :func:`convgrad.verdict.compare`, the comparison of
+    :func:`numerical_gradient` by :func:`convgrad.comparison.compare`, the comparison of
     every check cell in the book: it passes when ``max |ours - numeric| <= tolerance *
     max(1, max |numeric|)``. tolerance defaults to 1e-6 in float64 and 1e-2 in float32
-    (``TOLERANCE`` in :mod:`convgrad.verdict`).
+    (``TOLERANCE`` in :mod:`convgrad.comparison`).
 
     Returns the Verdict: ``verdict.ok`` (and ``bool(verdict)``) says pass or fail, its
     rows hold the errors, and printing it shows the table. A failed check raises
@@ -94,20 +119,18 @@ def gradcheck(
             f"grads {sorted(grads) if isinstance(grads, Mapping) else type(grads).__name__}"
         )
     inputs = {key: as_float_array(value, key) for key, value in inputs.items()}
-    labels = {key: f"∂{name}/∂{key}" for key in inputs}
-    ours, numeric = {}, {}
-    for key, value in inputs.items():
-        grad = np.asarray(grads[key])
-        if grad.shape != value.shape:
+    grads = {key: np.asarray(grads[key]) for key in inputs}
+    for key, grad in grads.items():
+        if grad.shape != inputs[key].shape:
             raise ValueError(
                 f"the gradient for {key} has shape {grad.shape} but {key} has shape "
-                f"{value.shape}: a gradient has the shape of what it differentiates"
+                f"{inputs[key].shape}: a gradient has the shape of what it differentiates"
             )
-        others = {other: val for other, val in inputs.items() if other != key}
-        ours[labels[key]] = grad
-        numeric[labels[key]] = numerical_gradient(
-            lambda v, key=key, others=others: call(**others, **{key: v}), value, eps
-        )
+
+    def labelled(values):
+        return {f"∂{name}/∂{key}": value for key, value in values.items()}
+
+    ours, numeric = labelled(grads), labelled(central_differences(call, inputs, eps))
     all_float64 = all(value.dtype == np.float64 for value in inputs.values())
     source = "central differences" + ("" if all_float64 else " (float32)")
     allowed = {source: TOLERANCE[source] if tolerance is None else tolerance}

@@ -1,10 +1,13 @@
-"""im2col and its adjoint col2im: a convolution's windows as the columns of a matrix.
+"""Unfolding: a convolution's windows as the columns of a matrix, and back.
 
-Chapter 12 derives them. ``im2col`` copies every window of the padded input into
+``windows`` is the unfolded input as a strided view (no copy), ``add_windows`` its adjoint;
+the fast path (``conv.py``) builds on both. ``im2col`` and ``col2im`` are the same as
+matrices, as Chapter 12 derives them. ``im2col`` copies every window of the padded input into
 one column, so the convolution becomes a single matrix product. ``col2im`` is its
 *adjoint* (transpose), not its inverse: where windows overlap it adds their
 values, which is exactly what the input's gradient needs (Chapter 5).
-The layout matches ``torch.nn.functional.unfold``/``fold``: (N, C * prod(kernel), L).
+The layout matches ``torch.nn.functional.unfold``/``fold``: (N, C * prod(kernel), U), with
+U = prod(out_size) the number of windows.
 """
 
 # ruff: noqa: B905  (every zip below pairs per-dimension tuples of one length)
@@ -24,8 +27,8 @@ def _geometry(x_shape, kernel, stride, padding, dilation) -> ConvGeometry:
     x_shape = tuple(x_shape)
     if len(x_shape) not in (3, 4, 5):
         raise ValueError(
-            f"x has shape {x_shape} ({len(x_shape)} axes) but must be (N, C, L), (N, C, H, W) "
-            "or (N, C, D, H, W)"
+            f"x has shape {x_shape} ({len(x_shape)} axes) but must be (N, C, H), "
+            "(N, C, H, W_in) or (N, C, D, H, W_in)"
         )
     kernel = _per_dim(kernel, "kernel", len(x_shape) - 2, 1)
     w_shape = (1, x_shape[1], *kernel)
