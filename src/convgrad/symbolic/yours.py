@@ -251,7 +251,8 @@ def _steps(expr):
 def _count_steps(formula: Formula, configs, stop: int) -> int:
     """The steps ``formula``'s sums take at every entry of ``configs``, counted before any
     is evaluated (each loop is charged before it runs); past ``stop``, ``stop + 1``."""
-    source, _, _ = compile_formula(formula.variant(rhs=_steps(formula.rhs)))
+    counting = formula.variant(name=f"{formula.name} (steps)", rhs=_steps(formula.rhs))
+    source, _, _ = compile_formula(counting)
     steps = 0
 
     class Enough(Exception):
