@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: book site test lint serve lab bench assets chromium clean
+.PHONY: book site test lint serve lab bench bench-checker assets chromium clean
 
 # --- set-up ---------------------------------------------------------------
 # JupyterLab in this venv opens Markdown files (the book's pages, which the chapters link
@@ -25,10 +25,10 @@ $(VENV)/.test-deps: $(VENV)/.book-deps requirements-test.txt
 	$(BIN)/pip install -q -r requirements-test.txt
 	touch $@
 
-# MathJax, require.js, the widget HTML manager and anywidget's front end,
+# MathJax, require.js, the widget HTML manager, anywidget's front end and Pyodide,
 # pinned in package.json, fetched from npm and served by the site itself.
 assets: assets/vendor/.stamp
-assets/vendor/.stamp: package.json package-lock.json scripts/vendor_assets.py
+assets/vendor/.stamp: package.json package-lock.json requirements.txt scripts/vendor_assets.py
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	$(PYTHON) scripts/vendor_assets.py
 	touch $@
@@ -105,6 +105,10 @@ lab: $(VENV)/.book-deps
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m convgrad.bench
+
+# chapter 13's form in headless Chromium: the first verdict on a cold page, then more checks
+bench-checker: $(VENV)/.test-deps chromium book
+	$(BIN)/python scripts/bench_checker.py
 
 clean:
 	rm -rf _build node_modules assets/vendor

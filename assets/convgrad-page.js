@@ -63,3 +63,38 @@ document.addEventListener("DOMContentLoaded", () => {
   item.appendChild(link);
   menu.appendChild(item);
 });
+
+// Widgets the static book writes as HTML blocks instead of saved widget state
+// (convgrad.widgets.StaticCheckForm, chapter 13's form): the widget's own ES module and
+// state, drawn here without the widget manager, which would add 3.7 MB to the page.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const holder of document.querySelectorAll(".cg-static-widget")) {
+    const source = holder.querySelector("script.cg-static-state");
+    if (!source) continue;
+    const state = JSON.parse(source.textContent);
+    if (!document.querySelector("style[data-cg-widgets]")) {
+      const style = document.createElement("style");
+      style.dataset.cgWidgets = "";
+      style.textContent = state._css;
+      document.head.appendChild(style);
+    }
+    const listeners = {};
+    const model = {
+      get: (name) => state[name],
+      set(name, value) {
+        state[name] = value;
+        for (const listener of listeners[`change:${name}`] || []) listener();
+      },
+      save_changes() {},
+      send() {},
+      on: (event, listener) => (listeners[event] = listeners[event] || []).push(listener),
+      off(event, listener) {
+        listeners[event] = (listeners[event] || []).filter((other) => other !== listener);
+      },
+    };
+    const module = URL.createObjectURL(new Blob([state._esm], { type: "text/javascript" }));
+    import(module)
+      .then((widget) => widget.default.render({ model, el: holder }))
+      .catch((error) => console.error("a convgrad widget could not be drawn:", error));
+  }
+});

@@ -8,11 +8,16 @@
 - ``favicon.ico``: the book's icon, drawn from the squares of ``assets/favicon.svg``,
   for browsers that ask the root for it (the redirecting ``index.html`` names no icon).
 
+It also sets ``CONVGRAD_STATIC_BOOK`` for the chapters it runs: chapter 13's form is then
+written as a block the page script mounts (``convgrad.widgets.check_form``), and the
+reader's browser runs its checker from that wheel.
+
 ``make_bundle`` is also what ``tests/test_bundle.py`` unpacks and installs.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -125,5 +130,7 @@ def _write_extras(app, exception) -> None:
 
 
 def setup(app):
+    # the kernels that run the chapters inherit it (convgrad.widgets.check_form reads it)
+    os.environ["CONVGRAD_STATIC_BOOK"] = "1"
     app.connect("build-finished", _write_extras)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -3,11 +3,19 @@
 `npm ci` fetches them (versions pinned in package.json and package-lock.json);
 this script keeps only what the built book serves, under stable paths that
 _config.yml points at. assets/vendor/ is generated: never edit or commit it.
+
+Chapter 13's form runs the book's checker in the reader's browser: Pyodide's core (npm)
+and the pure-Python wheels of sympy and mpmath at the versions requirements.txt pins
+(fetched from PyPI with pip), listed with their sizes in vendor/checker.json, which the
+form's Web Worker (assets/convgrad-checker.js) reads first.
 """
 
 import json
+import re
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +33,21 @@ COPIES = [
     # anywidget's front end; the widget state names it "anywidget", which the
     # page's require.js configuration maps to this file.
     ("anywidget", "dist/index.js", "anywidget/index.js"),
+    # Pyodide's core, loaded by chapter 13's checker only when a reader uses the form;
+    # its packages (numpy...) are not on npm and not needed: the checker is pure Python.
+    *(
+        ("pyodide", name, f"pyodide/{name}")
+        for name in (
+            "pyodide.mjs",
+            "pyodide.asm.mjs",
+            "pyodide.asm.wasm",
+            "python_stdlib.zip",
+            "pyodide-lock.json",
+        )
+    ),
 ]
+# the pure-Python wheels the checker imports, at requirements.txt's versions
+WHEELS = ["sympy", "mpmath"]
 # SVG fonts are for browsers from before WOFF; every browser the book targets picks woff2.
 FONT_SUFFIXES = {".woff2", ".woff", ".ttf", ".eot"}
 # MathJax's other ready-made combinations (the pages load tex-mml-chtml.js only) and its
@@ -55,6 +77,47 @@ def expected_versions() -> dict[str, str]:
     return json.loads((ROOT / "package.json").read_text())["dependencies"]
 
 
+def pinned_wheels() -> list[str]:
+    """``name==version`` of each package of WHEELS, as requirements.txt pins it."""
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", line)
+        if match:
+            pins[match.group(1).lower()] = match.group(0)
+    missing = [name for name in WHEELS if name not in pins]
+    if missing:
+        sys.exit(f"requirements.txt pins no version of {missing}")
+    return [pins[name] for name in WHEELS]
+
+
+def download_wheels(dest: Path) -> list[Path]:
+    """The pinned pure-Python wheels from PyPI (pip's cache serves them again)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
+        command += ["--only-binary=:all:", "--dest", scratch, *pinned_wheels()]
+        subprocess.run(command, check=True)
+        wheels = sorted(Path(scratch).glob("*.whl"))
+        if len(wheels) != len(WHEELS) or not all(
+            w.name.endswith("-py3-none-any.whl") for w in wheels
+        ):
+            sys.exit(f"expected {len(WHEELS)} pure-Python wheels, pip gave {wheels}")
+        return [Path(shutil.copy2(wheel, dest / wheel.name)) for wheel in wheels]
+
+
+def write_checker_manifest(wheels: list[Path]) -> None:
+    """vendor/checker.json: where the checker's files are and how many bytes it loads."""
+    core = VENDOR / "pyodide"
+    manifest = {
+        "pyodide": {
+            "version": package_version("pyodide"),
+            "bytes": sum(f.stat().st_size for f in core.iterdir()),
+        },
+        "wheels": [{"file": f"wheels/{w.name}", "bytes": w.stat().st_size} for w in wheels],
+    }
+    (VENDOR / "checker.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
 def main() -> None:
     pinned = expected_versions()
     for package, wanted in pinned.items():
@@ -77,6 +140,7 @@ def main() -> None:
     for font in sorted(fonts.iterdir()):
         if font.suffix in FONT_SUFFIXES:
             shutil.copy2(font, VENDOR / "html-manager" / font.name)
+    write_checker_manifest(download_wheels(VENDOR / "wheels"))
     (VENDOR / "VERSIONS.json").write_text(json.dumps(pinned, indent=2, sort_keys=True) + "\n")
     total = sum(f.stat().st_size for f in VENDOR.rglob("*") if f.is_file())
     print(f"vendored {len(pinned)} packages into {VENDOR.relative_to(ROOT)} ({total / 1e6:.1f} MB)")

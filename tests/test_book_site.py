@@ -96,9 +96,8 @@ def test_vendored_assets_are_served_at_the_pinned_versions():
 
 
 def test_widget_pages_load_the_local_widget_scripts():
-    pages = [
-        p for p in built_pages() if "application/vnd.jupyter.widget-state+json" in p.read_text()
-    ]
+    state = '<script type="application/vnd.jupyter.widget-state+json">'  # not a mention of it
+    pages = [p for p in built_pages() if state in p.read_text()]
     assert pages, "no page carries widget state: the widgets appendix should"
     for page in pages:
         html = page.read_text()
@@ -233,10 +232,11 @@ def test_links_to_the_bundle_resolve():
     assert linked, "no page links the bundle (the introduction should)"
 
 
-def test_whole_site_is_under_30_mb():
+def test_whole_site_is_under_50_mb():
     built_pages()
     total = sum(f.stat().st_size for f in SITE.rglob("*") if f.is_file())
-    assert total < 30 * 1024 * 1024, f"the site is {total / 2**20:.1f} MiB"
+    # Pyodide and the wheels of chapter 13's checker are about 20 of them
+    assert total < 50 * 1024 * 1024, f"the site is {total / 2**20:.1f} MiB"
 
 
 class Anchors(HTMLParser):

@@ -25,6 +25,7 @@ is bilinear in ``delta`` and ``W`` (or ``X``), so each call gives one coefficien
 
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 import tokenize
@@ -37,7 +38,7 @@ import sympy
 from sympy.parsing.sympy_parser import parse_expr
 
 from .check import Report, _access_words, _monomial_words, _wrap, check, numpy_available
-from .evaluate import Poly, target_indices
+from .evaluate import NAMESPACE, Poly, compile_formula, target_indices
 from .formula import TARGET_TENSOR, Formula, TensorRef
 from .tensors import Config
 
@@ -234,6 +235,50 @@ def _settings(configs) -> str:
 
 
 # --- (a) a formula as text --------------------------------------------------------------------
+#: ``check_text``'s default ``max_steps``: passes through the loops of a formula's sums on
+#: its grid. A step costs a few microseconds, tens when it reads an entry that does not
+#: exist (counted and described); far more steps would keep a browser busy for minutes.
+MAX_STEPS = 200_000
+
+
+def _steps(expr):
+    """The number of passes through the loops of ``expr``'s sums, as an expression."""
+    if isinstance(expr, sympy.Sum):
+        return sympy.Sum(1 + _steps(expr.function), *expr.limits)
+    return sympy.Add(*map(_steps, expr.args)) if expr.args else sympy.Integer(0)
+
+
+def _count_steps(formula: Formula, configs, stop: int) -> int:
+    """The steps ``formula``'s sums take at every entry of ``configs``, counted before any
+    is evaluated (each loop is charged before it runs); past ``stop``, ``stop + 1``."""
+    counting = formula.variant(name=f"{formula.name} (steps)", rhs=_steps(formula.rhs))
+    source, _, _ = compile_formula(counting)
+    steps = 0
+
+    class Enough(Exception):
+        pass
+
+    def charged(start, end):  # the counting formula's loops: the formula's own bounds
+        nonlocal steps
+        loop = range(start, end)
+        steps += len(loop)
+        if steps > stop:
+            raise Enough
+        return loop
+
+    namespace = dict(NAMESPACE, range=charged)
+    exec(compile(source, "<steps>", "exec"), namespace)  # noqa: S102
+    try:
+        for config in configs:
+            values = formula.param_values(config)
+            _, entry = namespace["_make"](lambda *_: 0, *(values[s] for s in formula.params))
+            for index, _ in target_indices(formula, config):
+                entry(*index)
+    except Enough:
+        return stop + 1
+    return steps
+
+
 def _tensor_spec(letter: str, spec: str) -> tuple[str, tuple[str, ...]]:
     match = re.fullmatch(r"\s*(\w+)\s*(?:\[([\w\s,]*)\])?\s*", spec)
     if not match or match.group(1) not in ROLES:
@@ -255,11 +300,23 @@ def _tensor_spec(letter: str, spec: str) -> tuple[str, tuple[str, ...]]:
     return role, axes
 
 
+def _syntax_error(text: str, what: str) -> ValueError | None:
+    """Python's words for a syntax error in ``text`` and where it is, or None."""
+    typed = text.strip()
+    try:
+        ast.parse(typed, mode="eval")
+    except SyntaxError as error:
+        return ValueError(f"could not read {what} {typed!r}: {error.msg} (column {error.offset})")
+    return None
+
+
 def _identifiers(text: str, what: str) -> list[str]:
     try:
         tokens = list(tokenize.generate_tokens(StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError) as error:
-        raise ValueError(f"could not read {what} {text!r}: {error}") from None
+        raise _syntax_error(text, what) or ValueError(
+            f"could not read {what} {text!r}: {error}"
+        ) from None
     numbers = [t.string for t in tokens if t.type == tokenize.NUMBER and not t.string.isdigit()]
     if numbers:
         raise ValueError(f"{what} {text!r} has the number {numbers[0]}: only whole numbers, exact")
@@ -274,7 +331,7 @@ def _parse(text: str, what: str, names: dict):
     try:
         return parse_expr(text, local_dict=local, evaluate=False)  # as typed, for display
     except Exception as error:  # sympy raises many kinds; the reader needs one message
-        raise ValueError(
+        raise _syntax_error(text, what) or ValueError(
             f"could not read {what} {text!r}: {type(error).__name__}: {error}"
         ) from None
 
@@ -297,6 +354,7 @@ def check_text(
     padding=0,
     dilation=1,
     grid="small",
+    max_steps: int = MAX_STEPS,
 ) -> DerivationCheck:
     """Check a gradient formula typed in your own notation (Chapter 13).
 
@@ -326,7 +384,11 @@ def check_text(
     The check needs sympy alone (it also runs in the browser); where numpy is installed,
     each report also compares the formula on whole numbers with ``convgrad``.
 
-    Raises ValueError naming what could not be read. Returns a ``DerivationCheck``.
+    ``max_steps``: the most passes through the sums' loops on the whole grid, counted before
+    any entry is evaluated.
+
+    Raises ValueError naming what could not be read, or the count of steps when it is
+    above ``max_steps``. Returns a ``DerivationCheck``.
     """
     sizes, where = dict(sizes or {}), dict(where or {})
     if index_base not in (0, 1):
@@ -417,6 +479,14 @@ def check_text(
     )
     configs = layer_grid(formula, grid, stride=stride, padding=padding, dilation=dilation)
     try:
+        steps = _count_steps(formula, configs, stop=10 * max_steps)
+        if steps > max_steps:
+            count = f"more than {10 * max_steps:,}" if steps > 10 * max_steps else f"{steps:,}"
+            raise ValueError(
+                f"the sums take {count} steps on the grid's {len(configs)} configurations; "
+                f"the limit is max_steps = {max_steps:,} (more could take minutes): check "
+                "their ranges, or pass a larger max_steps"
+            )
         report = check(formula, configs, numeric=numpy_available())  # exact terms either way
     except (NameError, TypeError, ZeroDivisionError) as error:
         raise ValueError(f"could not evaluate {text!r}: {type(error).__name__}: {error}") from None

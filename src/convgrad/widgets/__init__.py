@@ -6,6 +6,7 @@ The figures therefore work in the static HTML book as well as in JupyterLab.
 """
 
 from .channel_gradient import ChannelGradient
+from .check_form import CheckForm, check_form
 from .im2col_view import Im2col
 from .input_gradient import InputGradient
 from .sliding_window import SlidingWindow
@@ -23,4 +24,6 @@ __all__ = [
     "TransposedConv",
     "TrainingWatch",
     "Im2col",
+    "CheckForm",
+    "check_form",
 ]
