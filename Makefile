@@ -97,11 +97,13 @@ serve: book
 # in book/ (the readers' questions, the appendices), so those must be served too. The MyST
 # in the chapters (boxes, labels, cross-references) renders only with jupyterlab-myst, a
 # requirement: JupyterLab does not start when it is missing, disabled or incompatible.
+# LAB_ARGS passes more options (e.g. LAB_ARGS=--no-browser); as root, --allow-root is added.
 lab: $(VENV)/.book-deps
 	@$(BIN)/jupyter labextension list 2>&1 | grep -Eq 'jupyterlab-myst v[0-9.]+ .*enabled.*OK' || { \
 		echo "make lab: jupyterlab-myst is not installed, enabled and compatible with this JupyterLab (\`$(BIN)/jupyter labextension list\` says why); without it the chapters show raw MyST" >&2; \
 		exit 1; }
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m convgrad.bench
