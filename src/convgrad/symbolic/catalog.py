@@ -13,7 +13,7 @@ is a reader's own (Q5 is one-based, written as the reader wrote it).
   ``grad_x_scatter``, ``grad_x_gather``, ``grad_x_full``; the same names ending in
   ``_1d`` and ``_3d`` for 1-D and 3-D (Chapter 11).
 - The readers' own formulas (Q1, Q3, Q5, one-based where theirs are) are in
-  ``readers.py``; both modules register in ``registry.FORMULAS``.
+  ``questions.py``; both modules register in ``registry.FORMULAS``.
 """
 
 from __future__ import annotations

@@ -64,14 +64,16 @@ class Config:
     dilation: tuple[int, ...]
 
     @classmethod
-    def make(cls, in_size, kernel, *, batch=1, channels=1, filters=1, groups=1, **axes):
+    def make(
+        cls, in_size, kernel, *, batch=1, channels=1, filters=1, groups=1,
+        stride=1, padding=0, dilation=1,
+    ):
         """A configuration; ``stride``, ``padding``, ``dilation``: an int for every axis or
         one per axis; a padding is an int or a (before, after) pair."""
         ndim = len(_per_dim(in_size, 1))
-        per_axis = {name: _per_dim(axes.get(name, 1), ndim) for name in ("stride", "dilation")}
-        pads = _per_dim(axes.get("padding", 0), ndim)
-        pads = tuple(_per_dim(p, 2) for p in pads)
+        pads = tuple(_per_dim(p, 2) for p in _per_dim(padding, ndim))
         sizes = _per_dim(in_size, 1), _per_dim(kernel, ndim)
+        per_axis = {"stride": _per_dim(stride, ndim), "dilation": _per_dim(dilation, ndim)}
         return cls(batch, channels, filters, groups, *sizes, padding=pads, **per_axis)
 
     @property
