@@ -21,6 +21,7 @@ from . import catalog, questions  # noqa: F401  (both fill the registry)
 from .check import Counterexample, Entry, Report, ReportTable, check, check_all, entry, readings
 from .form_fields import check_fields
 from .formula import Formula, TensorRef
+from .own_derivation import DerivationCheck, WrongEntry, check_backward, check_text
 from .registry import FORMULAS, grid
 from .tensors import (
     Config,
@@ -31,7 +32,6 @@ from .tensors import (
     symbolic_tensors,
     true_gradients,
 )
-from .own_derivation import DerivationCheck, WrongEntry, check_backward, check_text
 
 __all__ = ["FORMULAS", "Config", "Counterexample", "Entry", "Formula", "Report", "ReportTable"]
 __all__ += ["TensorRef", "check", "check_all", "conv_entries", "entry", "grid", "loss", "readings"]

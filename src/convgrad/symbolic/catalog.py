@@ -42,7 +42,9 @@ X_PAD = sympy.IndexedBase(S(r"\bar{X}"))
 b = S("b")
 
 
-# === Chapters 3-5: one channel, stride 1, no padding =========================================
+# === Chapters 3-6: stride 1, no padding; one channel, or channels and filters =================
+c_, f_ = S("c"), S("f")
+C_in, F_out = S("C"), S("F")
 ONE_CHANNEL_PARAMS = {
     K_h: lambda c: c.kernel[0],
     K_w: lambda c: c.kernel[1],
@@ -50,10 +52,7 @@ ONE_CHANNEL_PARAMS = {
     W_out: lambda c: c.out_size[1],
 }
 ONE_CHANNEL_DESCRIBE = (K_h, K_w, H_out, W_out)
-ONE_X = TensorRef("X", ("h", "w"), "X")
-ONE_W = TensorRef("W", ("h", "w"), "W")
-ONE_DELTA = TensorRef("delta", ("h", "w"), "δ")
-ONE_B = TensorRef("b", (), "b")
+MC_PARAMS = {**ONE_CHANNEL_PARAMS, C_in: lambda cfg: cfg.channels, F_out: lambda cfg: cfg.filters}
 
 
 def one_channel_configs(size: str) -> list[Config]:
@@ -64,133 +63,6 @@ def one_channel_configs(size: str) -> list[Config]:
         ]
     per_axis = [(n, k) for n in range(1, 6) for k in range(1, 4) if k <= n]
     return [Config.make((a[0], b[0]), (a[1], b[1])) for a in per_axis for b in per_axis]
-
-
-_one_channel = family(
-    "one_channel", one_channel_configs, params=ONE_CHANNEL_PARAMS, describe=ONE_CHANNEL_DESCRIBE
-)
-
-
-_one_channel(
-    "conv_1ch",
-    "forward pass, one channel (cross-correlation)",
-    "y",
-    Y[i, j],
-    plus(
-        _sum(
-            times(W[k, l], X[plus(i, k), plus(j, l)]),
-            (k, 0, plus(K_h, -1)),
-            (l, 0, plus(K_w, -1)),
-        ),
-        b,
-    ),
-    (i, j),
-    ("h", "w"),
-    {X: ONE_X, W: ONE_W, b: ONE_B},
-)
-
-_one_channel(
-    "grad_w_1ch",
-    "filter gradient, one channel: valid cross-correlation of X with δ",
-    "grad_w",
-    Grad(W[k, l]),
-    _sum(
-        times(DELTA[i, j], X[plus(i, k), plus(j, l)]),
-        (i, 0, plus(H_out, -1)),
-        (j, 0, plus(W_out, -1)),
-    ),
-    (k, l),
-    ("h", "w"),
-    {X: ONE_X, DELTA: ONE_DELTA},
-)
-
-_one_channel(
-    "grad_b_1ch",
-    "bias gradient, one channel: the sum of δ",
-    "grad_b",
-    Grad(b),
-    _sum(DELTA[i, j], (i, 0, plus(H_out, -1)), (j, 0, plus(W_out, -1))),
-    (),
-    (),
-    {DELTA: ONE_DELTA},
-)
-
-_one_channel(
-    "grad_x_scatter_1ch",
-    "input gradient, one channel, scatter: δ[i,j]·W[k,l] lands on X[i+k, j+l]",
-    "grad_x",
-    Grad(X[p, q]),
-    _sum(
-        times(
-            Iverson(sympy.Eq(plus(i, k), p)),
-            Iverson(sympy.Eq(plus(j, l), q)),
-            DELTA[i, j],
-            W[k, l],
-        ),
-        (i, 0, plus(H_out, -1)),
-        (j, 0, plus(W_out, -1)),
-        (k, 0, plus(K_h, -1)),
-        (l, 0, plus(K_w, -1)),
-    ),
-    (p, q),
-    ("h", "w"),
-    {DELTA: ONE_DELTA, W: ONE_W},
-)
-
-_one_channel(
-    "grad_x_gather_1ch",
-    "input gradient, one channel, gather: the outputs whose window covers X[p,q]",
-    "grad_x",
-    Grad(X[p, q]),
-    _sum(
-        times(DELTA[i, j], W[plus(p, minus(i)), plus(q, minus(j))]),
-        (i, sympy.Max(0, plus(p, minus(K_h), 1), evaluate=False), sympy.Min(plus(H_out, -1), p)),
-        (j, sympy.Max(0, plus(q, minus(K_w), 1), evaluate=False), sympy.Min(plus(W_out, -1), q)),
-    ),
-    (p, q),
-    ("h", "w"),
-    {DELTA: ONE_DELTA, W: ONE_W},
-)
-
-_one_channel(
-    "grad_x_full_1ch",
-    "input gradient, one channel: full cross-correlation of δ with the rotated kernel",
-    "grad_x",
-    Grad(X[p, q]),
-    _sum(
-        times(
-            DELTA_FULL[plus(p, k), plus(q, l)],
-            W[plus(K_h, -1, minus(k)), plus(K_w, -1, minus(l))],
-        ),
-        (k, 0, plus(K_h, -1)),
-        (l, 0, plus(K_w, -1)),
-    ),
-    (p, q),
-    ("h", "w"),
-    {
-        DELTA_FULL: TensorRef(
-            "delta",
-            ("h", "w"),
-            "δ̃",
-            extent=(
-                (0, plus(H_out, times(2, plus(K_h, -1)), -1)),
-                (0, plus(W_out, times(2, plus(K_w, -1)), -1)),
-            ),
-            shift=(plus(K_h, -1), plus(K_w, -1)),
-        ),
-        W: ONE_W,
-    },
-)
-
-
-# === Chapter 6: channels and filters, one sample, stride 1, no padding ==========================
-c_, f_ = S("c"), S("f")
-C_in, F_out = S("C"), S("F")
-MC_PARAMS = {**ONE_CHANNEL_PARAMS, C_in: lambda cfg: cfg.channels, F_out: lambda cfg: cfg.filters}
-MC_X = TensorRef("X", ("c", "h", "w"), "X")
-MC_W = TensorRef("W", ("f", "c", "h", "w"), "W")
-MC_DELTA = TensorRef("delta", ("f", "h", "w"), "δ")
-MC_B = sympy.IndexedBase("b")
 
 
 def multi_channel_configs(size: str) -> list[Config]:
@@ -204,102 +76,151 @@ def multi_channel_configs(size: str) -> list[Config]:
     return [Config.make(n, k, channels=c, filters=f) for n, k, c, f in cases]
 
 
-_multi_channel = family(
-    "multi_channel",
-    multi_channel_configs,
-    params=MC_PARAMS,
-    describe=(C_in, F_out, *ONE_CHANNEL_DESCRIBE),
-)
+def _axes(*at) -> tuple[str, ...]:
+    """The axes of a tensor addressed by ``at`` (channel, filter symbols), then h, w."""
+    return (*map(str, at), "h", "w")
 
 
-_multi_channel(
-    "conv_mc",
-    "forward pass, channels and filters: each filter sums over every input channel",
-    "y",
-    Y[f_, i, j],
-    plus(
-        MC_B[f_],
-        _sum(
-            times(W[f_, c_, k, l], X[c_, plus(i, k), plus(j, l)]),
-            (c_, 0, plus(C_in, -1)),
-            (k, 0, plus(K_h, -1)),
-            (l, 0, plus(K_w, -1)),
-        ),
-    ),
-    (f_, i, j),
-    ("f", "h", "w"),
-    {MC_B: TensorRef("b", ("f",), "b"), W: MC_W, X: MC_X},
-)
-_multi_channel(
-    "grad_w_mc",
-    "filter gradient, channels and filters: input channel c correlated with δ of filter f",
-    "grad_w",
-    Grad(W[f_, c_, k, l]),
-    _sum(
-        times(DELTA[f_, i, j], X[c_, plus(i, k), plus(j, l)]),
-        (i, 0, plus(H_out, -1)),
-        (j, 0, plus(W_out, -1)),
-    ),
-    (f_, c_, k, l),
-    ("f", "c", "h", "w"),
-    {DELTA: MC_DELTA, X: MC_X},
-)
-_multi_channel(
-    "grad_b_mc",
-    "bias gradient, one per filter: the sum of that filter's δ",
-    "grad_b",
-    Grad(MC_B[f_]),
-    _sum(DELTA[f_, i, j], (i, 0, plus(H_out, -1)), (j, 0, plus(W_out, -1))),
-    (f_,),
-    ("f",),
-    {DELTA: MC_DELTA},
-)
-_multi_channel(
-    "grad_x_gather_mc",
-    "input gradient, channels and filters, gather: every filter sends back through channel c",
-    "grad_x",
-    Grad(X[c_, p, q]),
-    _sum(
-        times(DELTA[f_, i, j], W[f_, c_, plus(p, minus(i)), plus(q, minus(j))]),
-        (f_, 0, plus(F_out, -1)),
+def _stride_one(make, suffix: str, titles: dict, *, channels: bool) -> None:
+    """The stride-1 formulas: one channel (Chapters 3-5), or with channels and filters
+    (Chapter 6), where W is addressed by (f, c), X by c, Y and δ by f, and sums run over
+    the channels (forward) or the filters (input gradient)."""
+    w_at, x_at, y_at = ((f_, c_), (c_,), (f_,)) if channels else ((), (), ())
+    x_ref, w_ref = TensorRef("X", _axes(*x_at), "X"), TensorRef("W", _axes(*w_at), "W")
+    d_ref, b_ref = TensorRef("delta", _axes(*y_at), "δ"), TensorRef("b", _axes(*y_at)[:-2], "b")
+    bias = B[f_] if channels else b
+    over_channels = [(c_, 0, plus(C_in, -1))] if channels else []
+    over_filters = [(f_, 0, plus(F_out, -1))] if channels else []
+    taps = [(k, 0, plus(K_h, -1)), (l, 0, plus(K_w, -1))]
+    outs = [(i, 0, plus(H_out, -1)), (j, 0, plus(W_out, -1))]
+    covering = [  # the outputs whose window covers X[p, q]
         (i, sympy.Max(0, plus(p, minus(K_h), 1), evaluate=False), sympy.Min(plus(H_out, -1), p)),
         (j, sympy.Max(0, plus(q, minus(K_w), 1), evaluate=False), sympy.Min(plus(W_out, -1), q)),
-    ),
-    (c_, p, q),
-    ("c", "h", "w"),
-    {DELTA: MC_DELTA, W: MC_W},
-)
-_multi_channel(
-    "grad_x_full_mc",
-    "input gradient, channels and filters: full correlation of δ with the rotated kernels, "
-    "channel axes swapped (filter f becomes an input channel)",
-    "grad_x",
-    Grad(X[c_, p, q]),
-    _sum(
-        times(
-            DELTA_FULL[f_, plus(p, k), plus(q, l)],
-            W[f_, c_, plus(K_h, -1, minus(k)), plus(K_w, -1, minus(l))],
-        ),
-        (f_, 0, plus(F_out, -1)),
-        (k, 0, plus(K_h, -1)),
-        (l, 0, plus(K_w, -1)),
-    ),
-    (c_, p, q),
-    ("c", "h", "w"),
-    {
-        DELTA_FULL: TensorRef(
-            "delta",
-            ("f", "h", "w"),
-            "δ̃",
-            extent=(
-                None,
-                (0, plus(H_out, times(2, plus(K_h, -1)), -1)),
-                (0, plus(W_out, times(2, plus(K_w, -1)), -1)),
+    ]
+
+    def register(name, target, lhs, rhs, indices, tensors):
+        axes = tuple(map(str, indices)) if target == "grad_b" else _axes(*indices[:-2])
+        make(name + suffix, titles[name], target, lhs, rhs, indices, axes, tensors)
+
+    forward = _sum(
+        times(W[(*w_at, k, l)], X[(*x_at, plus(i, k), plus(j, l))]), *over_channels, *taps
+    )
+    register(
+        "conv",
+        "y",
+        Y[(*y_at, i, j)],
+        plus(bias, forward) if channels else plus(forward, bias),
+        (*y_at, i, j),
+        {B if channels else b: b_ref, W: w_ref, X: x_ref},
+    )
+    register(
+        "grad_w",
+        "grad_w",
+        Grad(W[(*w_at, k, l)]),
+        _sum(times(DELTA[(*y_at, i, j)], X[(*x_at, plus(i, k), plus(j, l))]), *outs),
+        (*w_at, k, l),
+        {DELTA: d_ref, X: x_ref},
+    )
+    register(
+        "grad_b", "grad_b", Grad(bias), _sum(DELTA[(*y_at, i, j)], *outs), y_at, {DELTA: d_ref}
+    )
+    if not channels:  # the scatter form, shown once
+        register(
+            "grad_x_scatter",
+            "grad_x",
+            Grad(X[p, q]),
+            _sum(
+                times(
+                    Iverson(sympy.Eq(plus(i, k), p)),
+                    Iverson(sympy.Eq(plus(j, l), q)),
+                    DELTA[i, j],
+                    W[k, l],
+                ),
+                *outs,
+                *taps,
             ),
-            shift=(0, plus(K_h, -1), plus(K_w, -1)),
+            (p, q),
+            {DELTA: d_ref, W: w_ref},
+        )
+    register(
+        "grad_x_gather",
+        "grad_x",
+        Grad(X[(*x_at, p, q)]),
+        _sum(
+            times(DELTA[(*y_at, i, j)], W[(*w_at, plus(p, minus(i)), plus(q, minus(j)))]),
+            *over_filters,
+            *covering,
         ),
-        W: MC_W,
+        (*x_at, p, q),
+        {DELTA: d_ref, W: w_ref},
+    )
+    full = (
+        (0, plus(H_out, times(2, plus(K_h, -1)), -1)),
+        (0, plus(W_out, times(2, plus(K_w, -1)), -1)),
+    )
+    register(
+        "grad_x_full",
+        "grad_x",
+        Grad(X[(*x_at, p, q)]),
+        _sum(
+            times(
+                DELTA_FULL[(*y_at, plus(p, k), plus(q, l))],
+                W[(*w_at, plus(K_h, -1, minus(k)), plus(K_w, -1, minus(l)))],
+            ),
+            *over_filters,
+            *taps,
+        ),
+        (*x_at, p, q),
+        {
+            DELTA_FULL: TensorRef(
+                "delta",
+                _axes(*y_at),
+                "δ̃",
+                extent=(*(None for _ in y_at), *full),
+                shift=(*(0 for _ in y_at), plus(K_h, -1), plus(K_w, -1)),
+            ),
+            W: w_ref,
+        },
+    )
+
+
+_stride_one(
+    family(
+        "one_channel", one_channel_configs, params=ONE_CHANNEL_PARAMS, describe=ONE_CHANNEL_DESCRIBE
+    ),
+    "_1ch",
+    {
+        "conv": "forward pass, one channel (cross-correlation)",
+        "grad_w": "filter gradient, one channel: valid cross-correlation of X with δ",
+        "grad_b": "bias gradient, one channel: the sum of δ",
+        "grad_x_scatter": "input gradient, one channel, scatter: δ[i,j]·W[k,l] lands on "
+        "X[i+k, j+l]",
+        "grad_x_gather": "input gradient, one channel, gather: the outputs whose window covers "
+        "X[p,q]",
+        "grad_x_full": "input gradient, one channel: full cross-correlation of δ with the "
+        "rotated kernel",
     },
+    channels=False,
+)
+_stride_one(
+    family(
+        "multi_channel",
+        multi_channel_configs,
+        params=MC_PARAMS,
+        describe=(C_in, F_out, *ONE_CHANNEL_DESCRIBE),
+    ),
+    "_mc",
+    {
+        "conv": "forward pass, channels and filters: each filter sums over every input channel",
+        "grad_w": "filter gradient, channels and filters: input channel c correlated with δ "
+        "of filter f",
+        "grad_b": "bias gradient, one per filter: the sum of that filter's δ",
+        "grad_x_gather": "input gradient, channels and filters, gather: every filter sends "
+        "back through channel c",
+        "grad_x_full": "input gradient, channels and filters: full correlation of δ with the "
+        "rotated kernels, channel axes swapped (filter f becomes an input channel)",
+    },
+    channels=True,
 )
 
 

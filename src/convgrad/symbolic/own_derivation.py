@@ -407,7 +407,9 @@ def check_text(
     formula = _formula(text, target, letters, rhs, definitions, sizes, index_base)
     configs = layer_grid(formula, grid, stride=stride, padding=padding, dilation=dilation)
     report = _check_within(formula, configs, max_steps)
-    return DerivationCheck(text, [report], {target.role: target.letter}, _settings(configs), formula)
+    return DerivationCheck(
+        text, [report], {target.role: target.letter}, _settings(configs), formula
+    )
 
 
 class _Target(NamedTuple):

@@ -64,17 +64,16 @@ class Config:
     dilation: tuple[int, ...]
 
     @classmethod
-    def make(
-        cls, in_size, kernel, *, batch=1, channels=1, filters=1, groups=1,
-        stride=1, padding=0, dilation=1,
-    ):
+    def make(cls, in_size, kernel, *, stride=1, padding=0, dilation=1, **counts):
         """A configuration; ``stride``, ``padding``, ``dilation``: an int for every axis or
-        one per axis; a padding is an int or a (before, after) pair."""
+        one per axis; a padding is an int or a (before, after) pair. ``counts``: ``batch``,
+        ``channels``, ``filters``, ``groups``, each 1 unless given."""
         ndim = len(_per_dim(in_size, 1))
         pads = tuple(_per_dim(p, 2) for p in _per_dim(padding, ndim))
-        sizes = _per_dim(in_size, 1), _per_dim(kernel, ndim)
-        per_axis = {"stride": _per_dim(stride, ndim), "dilation": _per_dim(dilation, ndim)}
-        return cls(batch, channels, filters, groups, *sizes, padding=pads, **per_axis)
+        counts = dict(batch=1, channels=1, filters=1, groups=1) | counts
+        sizes = dict(in_size=_per_dim(in_size, 1), kernel=_per_dim(kernel, ndim))
+        per_axis = dict(stride=_per_dim(stride, ndim), dilation=_per_dim(dilation, ndim))
+        return cls(**counts, **sizes, **per_axis, padding=pads)
 
     @property
     def ndim(self) -> int:
