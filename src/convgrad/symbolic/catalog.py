@@ -25,7 +25,7 @@ import sympy
 
 from .formula import Divides, Grad, Iverson, TensorRef, ceil, floor, minus, over, plus, times
 from .registry import H_out, K_h, K_w, W_out, family, i, j, k, l, p, q, sum_over
-from .tensors import Config
+from .tensors import Config, size_params
 
 S = sympy.Symbol
 _sum = sum_over
@@ -45,14 +45,11 @@ b = S("b")
 # === Chapters 3-6: stride 1, no padding; one channel, or channels and filters =================
 c_, f_ = S("c"), S("f")
 C_in, F_out = S("C"), S("F")
-ONE_CHANNEL_PARAMS = {
-    K_h: lambda c: c.kernel[0],
-    K_w: lambda c: c.kernel[1],
-    H_out: lambda c: c.out_size[0],
-    W_out: lambda c: c.out_size[1],
-}
+ONE_CHANNEL_PARAMS = size_params(
+    {"K_h": "kernel_h", "K_w": "kernel_w", "H_out": "out_h", "W_out": "out_w"}
+)
 ONE_CHANNEL_DESCRIBE = (K_h, K_w, H_out, W_out)
-MC_PARAMS = {**ONE_CHANNEL_PARAMS, C_in: lambda cfg: cfg.channels, F_out: lambda cfg: cfg.filters}
+MC_PARAMS = ONE_CHANNEL_PARAMS | size_params({"C": "channels", "F": "filters"})
 
 
 def one_channel_configs(size: str) -> list[Config]:

@@ -40,7 +40,7 @@ from sympy.parsing.sympy_parser import parse_expr
 from .check import Report, access_words, check, monomial_words, numpy_available, wrap
 from .evaluate import NAMESPACE, Poly, compile_formula, target_indices
 from .formula import TARGET_TENSOR, Formula, TensorRef
-from .tensors import Config
+from .tensors import SIZES, Config, size_params
 
 #: a role of ``tensors`` -> (the book's tensor, the axes it may address)
 ROLES = {
@@ -54,21 +54,6 @@ ROLES = {
     "grad_b": ("b", "f"),
 }
 TARGETS = ("y", "grad_x", "grad_w", "grad_b")
-#: a size ``sizes`` may name -> its value in a configuration (two spatial axes: h, w)
-SIZES = {
-    "batch": lambda c: c.batch,
-    "channels": lambda c: c.channels,
-    "filters": lambda c: c.filters,
-    "in_h": lambda c: c.in_size[0],
-    "in_w": lambda c: c.in_size[1],
-    "kernel_h": lambda c: c.kernel[0],
-    "kernel_w": lambda c: c.kernel[1],
-    "out_h": lambda c: c.out_size[0],
-    "out_w": lambda c: c.out_size[1],
-    "stride": lambda c: c.stride[0],
-    "padding": lambda c: c.padding[0][0],
-    "dilation": lambda c: c.dilation[0],
-}
 #: names the text may call, in the reader's spelling -> sympy's
 FUNCTIONS = {
     "Sum": sympy.Sum,
@@ -506,7 +491,7 @@ def _formula(text, target: _Target, letters, rhs, definitions, sizes, index_base
         bases[letter]: TensorRef(ROLES[role][0], axes, letter)
         for letter, (role, axes) in letters.items()
     }
-    params = {sympy.Symbol(symbol): SIZES[size] for symbol, size in sizes.items()}
+    params = size_params(sizes)
     return Formula(
         "yours",
         text,
@@ -559,7 +544,7 @@ def _adapter(target: str, batch: bool) -> Formula:
     }
     axes = keep(tuple(ROLES[target][1]))
     sizes = ("stride", "padding", "kernel_h", "kernel_w", "in_h", "in_w", "channels", "filters")
-    params = {sympy.Symbol(name): SIZES[name] for name in sizes}
+    params = size_params({name: name for name in sizes})
     title = f"your {target}"
     return Formula(
         "yours",

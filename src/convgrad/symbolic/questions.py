@@ -21,7 +21,7 @@ import sympy
 
 from .formula import Alias, Grad, TensorRef, ceil, floor, minus, over, plus, times
 from .registry import H_out, K_h, K_w, W_out, family, i, j, k, p, q, sum_over
-from .tensors import Config
+from .tensors import Config, size_params
 
 S = sympy.Symbol
 f = S("f")
@@ -34,15 +34,10 @@ h_O, w_O = S("h_O"), S("w_O")
 i_lo, i_hi, j_lo, j_hi = S("i_lo"), S("i_hi"), S("j_lo"), S("j_hi")
 X5, W5, B5, O5 = (sympy.IndexedBase(name) for name in ("X", "W", "b", "O"))
 D5 = sympy.IndexedBase(S(r"\frac{\partial L}{\partial O}"))
-Q5_PARAMS = {
-    s: lambda cfg: cfg.stride[0],
-    f_r: lambda cfg: cfg.kernel[0],
-    f_c: lambda cfg: cfg.kernel[1],
-    h: lambda cfg: cfg.in_size[0],
-    w: lambda cfg: cfg.in_size[1],
-    n_ch: lambda cfg: cfg.channels,
-    n_f: lambda cfg: cfg.filters,
-}
+Q5_PARAMS = size_params(
+    {"s": "stride", "f_r": "kernel_h", "f_c": "kernel_w", "h": "in_h", "w": "in_w"}
+    | {"n_ch": "channels", "n_f": "filters"}
+)
 Q5_SIZES = (
     (h_O, plus(floor(over(plus(h, minus(f_r)), s)), 1)),
     (w_O, plus(floor(over(plus(w, minus(f_c)), s)), 1)),
@@ -283,14 +278,10 @@ F_total, C_total = S("F"), S("C")
 DELTA_L = sympy.IndexedBase(S(r"\delta^{l}"))
 DELTA_NEXT = sympy.IndexedBase(S(r"\delta^{l+1}"))
 W3, X3, Z3, B3 = (sympy.IndexedBase(name) for name in ("w", "x", "z", "beta"))
-Q3_PARAMS = {
-    K_h: lambda cfg: cfg.kernel[0],
-    K_w: lambda cfg: cfg.kernel[1],
-    H_out: lambda cfg: cfg.out_size[0],
-    W_out: lambda cfg: cfg.out_size[1],
-    F_total: lambda cfg: cfg.filters,
-    C_total: lambda cfg: cfg.channels,
-}
+Q3_PARAMS = size_params(
+    {"K_h": "kernel_h", "K_w": "kernel_w", "H_out": "out_h", "W_out": "out_w"}
+    | {"F": "filters", "C": "channels"}
+)
 Q3_NEXT = TensorRef("delta", ("h", "w", "f"), "δˡ⁺¹")
 Q3_W = TensorRef("W", ("h", "w", "c", "f"), "w")
 Q3_X = TensorRef("X", ("h", "w", "c"), "x")

@@ -43,6 +43,27 @@ GEOMETRY_FIELDS = {
 #: the axes of each tensor by the book's letters, then the spatial axes (not for b)
 AXES = {"X": ("n", "c"), "W": ("f", "c"), "b": ("f",), "delta": ("n", "f")}
 SPATIAL_AXES = {1: ("l",), 2: ("h", "w"), 3: ("d", "h", "w")}
+#: a size by name -> its value in a configuration (of the first two spatial axes: h, w)
+SIZES = {
+    "batch": lambda c: c.batch,
+    "channels": lambda c: c.channels,
+    "filters": lambda c: c.filters,
+    "in_h": lambda c: c.in_size[0],
+    "in_w": lambda c: c.in_size[1],
+    "kernel_h": lambda c: c.kernel[0],
+    "kernel_w": lambda c: c.kernel[1],
+    "out_h": lambda c: c.out_size[0],
+    "out_w": lambda c: c.out_size[1],
+    "stride": lambda c: c.stride[0],
+    "padding": lambda c: c.padding[0][0],
+    "dilation": lambda c: c.dilation[0],
+}
+
+
+def size_params(names: dict[str, str]) -> dict:
+    """A formula's ``params`` from its symbols' names -> the sizes of ``SIZES`` they stand
+    for, e.g. ``{"K_h": "kernel_h"}``: each symbol -> its value in a configuration."""
+    return {sympy.Symbol(symbol): SIZES[size] for symbol, size in names.items()}
 
 
 def _per_dim(value, ndim: int) -> tuple:
