@@ -560,19 +560,35 @@ def _adapter(target: str, batch: bool) -> Formula:
     )
 
 
-def _call(fn, args, arrays: dict, config: Config, batch: bool):
+def _call(fn, args, returns, arrays: dict, config: Config, batch: bool) -> dict:
+    """``fn`` called on ``arrays``: each target ``returns`` names -> the array returned for
+    it, as float64 and with the batch axis; its count and shapes checked."""
+    import numpy as np
+
     values = {
         name: array if batch or name in ("w", "b") else array[0] for name, array in arrays.items()
     }
     values |= {"stride": config.stride[0], "padding": config.padding[0][0]}
     try:
-        return fn(*(values[name] for name in args))
+        out = fn(*(values[name] for name in args))
     except Exception as error:  # say which call failed, then let the reader's error show
         shapes = ", ".join(f"{n} {values[n].shape}" for n in args if n in arrays)
         error.add_note(
             f"check_backward called {fn.__name__} with {shapes}, stride {config.stride[0]}"
         )
         raise
+    out = out if isinstance(out, tuple | list) else (out,)
+    if len(out) != len(returns):
+        raise ValueError(f"{fn.__name__} returned {len(out)} arrays, returns names {len(returns)}")
+    results = {}
+    for target, got in zip(returns, out, strict=True):
+        got, want = np.asarray(got, dtype=np.float64), config.shapes[TARGET_TENSOR[target]]
+        if got.shape != (want if batch or target != "grad_x" else want[1:]):
+            raise ValueError(
+                f"{fn.__name__}'s {target} has shape {got.shape}, not its tensor's {want}"
+            )
+        results[target] = got if batch or target != "grad_x" else got[None]
+    return results
 
 
 def _probe(fn, args, returns, config: Config, batch: bool) -> dict:
@@ -582,31 +598,15 @@ def _probe(fn, args, returns, config: Config, batch: bool) -> dict:
     shapes = config.shapes
     zeros = {name: np.zeros(shapes[_BOOK[name]]) for name in ("x", "w", "b", "delta")}
     terms = {target: {} for target in returns}
-
-    def run(ones):
-        arrays = {name: array.copy() for name, array in zeros.items()}
-        for name, index in ones:
-            arrays[name][index] = 1.0
-        out = _call(fn, args, arrays, config, batch)
-        out = out if isinstance(out, tuple | list) else (out,)
-        if len(out) != len(returns):
-            raise ValueError(
-                f"{fn.__name__} returned {len(out)} arrays, returns names {len(returns)}"
-            )
-        return dict(zip(returns, out, strict=True))
-
     for target in returns:
         probes = [(name.lower() if name != "delta" else name) for name in PROBES[target]]
         for ones in itertools.product(
             *([(n, i) for i in np.ndindex(shapes[_BOOK[n]])] for n in probes)
         ):
-            got = np.asarray(run(ones)[target], dtype=np.float64)
-            want = shapes[TARGET_TENSOR[target]]
-            if got.shape != (want if batch or target != "grad_x" else want[1:]):
-                raise ValueError(
-                    f"{fn.__name__}'s {target} has shape {got.shape}, not its tensor's {want}"
-                )
-            got = got if batch or target != "grad_x" else got[None]
+            arrays = {name: array.copy() for name, array in zeros.items()}
+            for name, index in ones:
+                arrays[name][index] = 1.0
+            got = _call(fn, args, returns, arrays, config, batch)[target]
             monomial = tuple(sorted((_BOOK[n], index) for n, index in ones))
             for index in np.argwhere(got):
                 value = got[tuple(index)]
@@ -624,12 +624,8 @@ def _bilinear(fn, args, returns, config, batch, terms) -> str:
         n: rng.integers(-3, 4, size=s).astype(np.float64)
         for n, s in zip(("x", "w", "b", "delta"), config.shapes.values(), strict=True)
     }
-    out = _call(fn, args, arrays, config, batch)
-    out = dict(zip(returns, out if isinstance(out, tuple | list) else (out,), strict=True))
     book = {_BOOK[name]: array for name, array in arrays.items()}
-    for target in returns:
-        got = np.asarray(out[target], dtype=np.float64)
-        got = got if batch or target != "grad_x" else got[None]
+    for target, got in _call(fn, args, returns, arrays, config, batch).items():
         for index in np.ndindex(got.shape):
             poly = terms[target].get(index, {})
             value = sum(c * np.prod([book[t][i] for t, i in m]) for m, c in poly.items())
