@@ -347,9 +347,12 @@ def _general(ndim: int) -> None:
     reads = tuple(
         plus(times(stride[a], outs[a]), times(dil[a], taps[a]), minus(pad[a])) for a in range(ndim)
     )
+    x_read = X_PAD[(n, plus(times(g, C_g), c), *reads)]
     tap_limits = [(taps[a], 0, plus(kernel[a], -1)) for a in range(ndim)]
     out_limits = [(outs[a], 0, plus(out_sizes[a], -1)) for a in range(ndim)]
+    over_batch = (n, 0, plus(N, -1))
     group_of_filter = ((g, floor(over(f, F_g))),)
+    padded_group = dict(definitions=group_of_filter, where=pad_note)  # what reads X̄ defines
     group_of_channel = ((g, floor(over(c, C_g))),)
     filter_limit = (f, times(g, F_g), plus(times(g, F_g), F_g, -1))
     channel_in_group = plus(c, minus(times(g, C_g)))
@@ -367,7 +370,7 @@ def _general(ndim: int) -> None:
         plus(
             B[f],
             _sum(
-                times(W[(f, c, *taps)], X_PAD[(n, plus(times(g, C_g), c), *reads)]),
+                times(W[(f, c, *taps)], x_read),
                 (c, 0, plus(C_g, -1)),
                 *tap_limits,
             ),
@@ -375,8 +378,7 @@ def _general(ndim: int) -> None:
         (n, f, *outs),
         ("n", "f", *axes),
         {B: TensorRef("b", ("f",), "b"), W: w_ref, X_PAD: x_pad},
-        definitions=group_of_filter,
-        where=pad_note,
+        **padded_group,
     )
     register(
         "grad_w",
@@ -384,15 +386,14 @@ def _general(ndim: int) -> None:
         "grad_w",
         Grad(W[(f, c, *taps)]),
         _sum(
-            times(DELTA[(n, f, *outs)], X_PAD[(n, plus(times(g, C_g), c), *reads)]),
-            (n, 0, plus(N, -1)),
+            times(DELTA[(n, f, *outs)], x_read),
+            over_batch,
             *out_limits,
         ),
         (f, c, *taps),
         ("f", "c", *axes),
         {DELTA: d_ref, X_PAD: x_pad},
-        definitions=group_of_filter,
-        where=pad_note,
+        **padded_group,
     )
     # the same gradient as a convolution: X correlated with delta spread out by the
     # stride (zeros inserted), stepping by the dilation; stride and dilation swap roles
@@ -416,7 +417,7 @@ def _general(ndim: int) -> None:
                     )
                 ],
             ),
-            (n, 0, plus(N, -1)),
+            over_batch,
             *[(spread_taps[a], 0, times(stride[a], plus(out_sizes[a], -1))) for a in range(ndim)],
         ),
         (f, c, *taps),
@@ -435,15 +436,14 @@ def _general(ndim: int) -> None:
             ),
             X_PAD: x_pad,
         },
-        definitions=group_of_filter,
-        where=pad_note,
+        **padded_group,
     )
     register(
         "grad_b",
         "bias gradient: δ summed over the batch and every position",
         "grad_b",
         Grad(B[f]),
-        _sum(DELTA[(n, f, *outs)], (n, 0, plus(N, -1)), *out_limits),
+        _sum(DELTA[(n, f, *outs)], over_batch, *out_limits),
         (f,),
         ("f",),
         {DELTA: d_ref},
@@ -474,17 +474,9 @@ def _general(ndim: int) -> None:
     bounds = []
     for a in range(ndim):
         reach = plus(ins[a], pad[a], minus(times(dil[a], plus(kernel[a], -1))))
+        last = floor(over(plus(ins[a], pad[a]), stride[a]))  # the last output that reaches p
         bounds.append((low[a], sympy.Max(0, ceil(over(reach, stride[a])), evaluate=False)))
-        bounds.append(
-            (
-                high[a],
-                sympy.Min(
-                    plus(out_sizes[a], -1),
-                    floor(over(plus(ins[a], pad[a]), stride[a])),
-                    evaluate=False,
-                ),
-            )
-        )
+        bounds.append((high[a], sympy.Min(plus(out_sizes[a], -1), last, evaluate=False)))
     offsets = tuple(plus(ins[a], pad[a], minus(times(stride[a], outs[a]))) for a in range(ndim))
     register(
         "grad_x_gather",
