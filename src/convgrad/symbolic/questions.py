@@ -27,6 +27,26 @@ S = sympy.Symbol
 f = S("f")
 
 
+def _forward(make, name, title, lhs, *, w, x, bias, inner, axes, refs):
+    """A reader's forward pass: ``lhs = Σ w·x + bias``, summed over ``inner`` (the channels,
+    then the taps); ``refs``: each letter's tensor."""
+    tensors = {read.base: refs[read.base] for read in (w, x, bias)}
+    rhs = plus(sum_over(times(w, x), *inner), bias)
+    return make(name, title, "y", lhs, rhs, lhs.indices, axes, tensors)
+
+
+def _parameter_gradients(make, names, titles, delta, outs, *, w, x, bias, refs, **extra):
+    """The gradients the forward pass ``Σ w·x + bias`` gives its parameters, each summed over
+    ``outs`` (the outputs): ``Σ delta·x`` for ``w``, ``Σ delta`` for ``bias``."""
+    for name, title, target, param, reads in (
+        (names[0], titles[0], "grad_w", w, (delta, x)),
+        (names[1], titles[1], "grad_b", bias, (delta,)),
+    ):
+        tensors = {read.base: refs[read.base] for read in reads}
+        rhs, axes = sum_over(times(*reads), *outs), refs[param.base].axes
+        make(name, title, target, Grad(param), rhs, param.indices, axes, tensors, **extra)
+
+
 # === Q5, in the reader's notation: one-based, no batch, no padding ============================
 ch, r, cc = S("ch"), S("r"), S("c")
 s, f_r, f_c, h, w, n_ch, n_f = (S(name) for name in ("s", "f_r", "f_c", "h", "w", "n_ch", "n_f"))
@@ -75,23 +95,21 @@ def _q5_reads(row, col):
     return (plus(times(plus(i, -1), s), row), plus(times(plus(j, -1), s), col))
 
 
-_q5(
+#: the letters of the reader's forward pass, and what each stands for
+Q5_LAYER = dict(
+    w=W5[f, ch, r, cc],
+    x=X5[(ch, *_q5_reads(r, cc))],
+    bias=B5[f],
+    refs={W5: Q5_W, X5: Q5_X, B5: TensorRef("b", ("f",), "b"), D5: Q5_D},
+)
+_forward(
+    _q5,
     "q5_conv",
     "Q5: the reader's forward pass (one-based)",
-    "y",
     O5[f, i, j],
-    plus(
-        sum_over(
-            times(W5[f, ch, r, cc], X5[(ch, *_q5_reads(r, cc))]),
-            (ch, 1, n_ch),
-            (r, 1, f_r),
-            (cc, 1, f_c),
-        ),
-        B5[f],
-    ),
-    (f, i, j),
-    ("f", "h", "w"),
-    {W5: Q5_W, X5: Q5_X, B5: TensorRef("b", ("f",), "b")},
+    inner=((ch, 1, n_ch), (r, 1, f_r), (cc, 1, f_c)),
+    axes=("f", "h", "w"),
+    **Q5_LAYER,
 )
 
 
@@ -175,31 +193,17 @@ _q5_grad_x(
     "Q5: the input gradient with corrected bounds",
     _q5_bounds(exact=True, clipped=True),
 )
-_q5(
-    "q5_grad_w",
-    "Q5: the reader's filter gradient (bounds made explicit)",
-    "grad_w",
-    Grad(W5[f, ch, r, cc]),
-    sum_over(
-        times(D5[f, i, j], X5[(ch, *_q5_reads(r, cc))]),
-        (i, 1, h_O),
-        (j, 1, w_O),
+_parameter_gradients(
+    _q5,
+    ("q5_grad_w", "q5_grad_b"),
+    (
+        "Q5: the reader's filter gradient (bounds made explicit)",
+        "Q5: the reader's bias gradient (bounds made explicit)",
     ),
-    (f, ch, r, cc),
-    ("f", "c", "h", "w"),
-    {D5: Q5_D, X5: Q5_X},
+    D5[f, i, j],
+    ((i, 1, h_O), (j, 1, w_O)),
     definitions=Q5_SIZES,
-)
-_q5(
-    "q5_grad_b",
-    "Q5: the reader's bias gradient (bounds made explicit)",
-    "grad_b",
-    Grad(B5[f]),
-    sum_over(D5[f, i, j], (i, 1, h_O), (j, 1, w_O)),
-    (f,),
-    ("f",),
-    {D5: Q5_D},
-    definitions=Q5_SIZES,
+    **Q5_LAYER,
 )
 
 
@@ -299,23 +303,20 @@ _q3 = family(
 )
 
 
-_q3(
+Q3_LAYER = dict(
+    w=W3[a_, b_, u, k],
+    x=X3[plus(i, a_, -1), plus(j, b_, -1), u],
+    bias=B3[k],
+    refs={W3: Q3_W, X3: Q3_X, B3: TensorRef("b", ("f",), "β"), DELTA_NEXT: Q3_NEXT},
+)
+_forward(
+    _q3,
     "q3_conv",
     "Q3: the forward pass, one-based, channels last",
-    "y",
     Z3[i, j, k],
-    plus(
-        sum_over(
-            times(W3[a_, b_, u, k], X3[plus(i, a_, -1), plus(j, b_, -1), u]),
-            (u, 1, C_total),
-            (a_, 1, K_h),
-            (b_, 1, K_w),
-        ),
-        B3[k],
-    ),
-    (i, j, k),
-    ("h", "w", "f"),
-    {W3: Q3_W, X3: Q3_X, B3: TensorRef("b", ("f",), "β")},
+    inner=((u, 1, C_total), (a_, 1, K_h), (b_, 1, K_w)),
+    axes=("h", "w", "f"),
+    **Q3_LAYER,
 )
 
 
@@ -360,27 +361,14 @@ _q3_grad_x(
         (b_hi, sympy.Min(K_w, nn, evaluate=False)),
     ),
 )
-_q3(
-    "q3_grad_w",
-    "Q3: the weight gradient (the reader's exercise)",
-    "grad_w",
-    Grad(W3[a_, b_, u, k]),
-    sum_over(
-        times(DELTA_NEXT[i, j, k], X3[plus(i, a_, -1), plus(j, b_, -1), u]),
-        (i, 1, H_out),
-        (j, 1, W_out),
+_parameter_gradients(
+    _q3,
+    ("q3_grad_w", "q3_grad_b"),
+    (
+        "Q3: the weight gradient (the reader's exercise)",
+        "Q3: the bias gradient, one per filter (the reader's exercise)",
     ),
-    (a_, b_, u, k),
-    ("h", "w", "c", "f"),
-    {DELTA_NEXT: Q3_NEXT, X3: Q3_X},
-)
-_q3(
-    "q3_grad_b",
-    "Q3: the bias gradient, one per filter (the reader's exercise)",
-    "grad_b",
-    Grad(B3[k]),
-    sum_over(DELTA_NEXT[i, j, k], (i, 1, H_out), (j, 1, W_out)),
-    (k,),
-    ("f",),
-    {DELTA_NEXT: Q3_NEXT},
+    DELTA_NEXT[i, j, k],
+    ((i, 1, H_out), (j, 1, W_out)),
+    **Q3_LAYER,
 )
