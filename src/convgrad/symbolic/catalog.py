@@ -448,25 +448,33 @@ def _general(ndim: int) -> None:
         ("f",),
         {DELTA: d_ref},
     )
-    register(
+
+    def input_gradient(name, title, delta, w_taps, *limits, conditions=(), ref=d_ref, bounds=()):
+        """dL/dX[n, c, ...]: the sum over the group's filters and ``limits`` of
+        ``conditions``·``delta``·W[f, c - g C_g, *w_taps]; ``ref``: what ``delta`` reads."""
+        rhs = _sum(
+            times(*conditions, delta, W[(f, channel_in_group, *w_taps)]), filter_limit, *limits
+        )
+        register(
+            name,
+            title,
+            "grad_x",
+            Grad(X[(n, c, *ins)]),
+            rhs,
+            (n, c, *ins),
+            x_axes,
+            {delta.base: ref, W: w_ref},
+            definitions=(*group_of_channel, *bounds),
+        )
+
+    input_gradient(
         "grad_x_scatter",
         "input gradient, scatter: δ·W lands on the input position the tap read",
-        "grad_x",
-        Grad(X[(n, c, *ins)]),
-        _sum(
-            times(
-                *(Iverson(sympy.Eq(reads[a], ins[a])) for a in range(ndim)),
-                DELTA[(n, f, *outs)],
-                W[(f, channel_in_group, *taps)],
-            ),
-            filter_limit,
-            *out_limits,
-            *tap_limits,
-        ),
-        (n, c, *ins),
-        x_axes,
-        {DELTA: d_ref, W: w_ref},
-        definitions=group_of_channel,
+        DELTA[(n, f, *outs)],
+        taps,
+        *out_limits,
+        *tap_limits,
+        conditions=[Iverson(sympy.Eq(reads[a], ins[a])) for a in range(ndim)],
     )
     # gather: the outputs i whose tap (p + P - s*i)/d is a whole number in 0..K-1
     low = tuple(S(f"{o}_lo") for o in outs)
@@ -478,66 +486,42 @@ def _general(ndim: int) -> None:
         bounds.append((low[a], sympy.Max(0, ceil(over(reach, stride[a])), evaluate=False)))
         bounds.append((high[a], sympy.Min(plus(out_sizes[a], -1), last, evaluate=False)))
     offsets = tuple(plus(ins[a], pad[a], minus(times(stride[a], outs[a]))) for a in range(ndim))
-    register(
+    input_gradient(
         "grad_x_gather",
         "input gradient, gather: exact bounds on the outputs that read X[n,c,p,q]",
-        "grad_x",
-        Grad(X[(n, c, *ins)]),
-        _sum(
-            times(
-                *(Divides(dil[a], offsets[a]) for a in range(ndim)),
-                DELTA[(n, f, *outs)],
-                W[(f, channel_in_group, *(over(offsets[a], dil[a]) for a in range(ndim)))],
-            ),
-            filter_limit,
-            *[(outs[a], low[a], high[a]) for a in range(ndim)],
-        ),
-        (n, c, *ins),
-        x_axes,
-        {DELTA: d_ref, W: w_ref},
-        definitions=(*group_of_channel, *bounds),
+        DELTA[(n, f, *outs)],
+        [over(offsets[a], dil[a]) for a in range(ndim)],
+        *[(outs[a], low[a], high[a]) for a in range(ndim)],
+        conditions=[Divides(dil[a], offsets[a]) for a in range(ndim)],
+        bounds=bounds,
     )
     # full: zero-insert delta (stride), pad it, correlate with the rotated, swapped kernel
-    rotated = tuple(plus(kernel[a], -1, minus(taps[a])) for a in range(ndim))
-    register(
+    input_gradient(
         "grad_x_full",
         "input gradient: full correlation of zero-inserted δ with the rotated, "
         "channel-swapped kernel",
-        "grad_x",
-        Grad(X[(n, c, *ins)]),
-        _sum(
-            times(
-                DELTA_HAT[(n, f, *(plus(ins[a], times(dil[a], taps[a])) for a in range(ndim)))],
-                W[(f, channel_in_group, *rotated)],
+        DELTA_HAT[(n, f, *(plus(ins[a], times(dil[a], taps[a])) for a in range(ndim)))],
+        [plus(kernel[a], -1, minus(taps[a])) for a in range(ndim)],
+        *tap_limits,
+        ref=TensorRef(
+            "delta",
+            ("n", "f", *axes),
+            "δ̂",
+            extent=(
+                None,
+                None,
+                *(
+                    (0, plus(in_sizes[a], times(dil[a], plus(kernel[a], -1)), -1))
+                    for a in range(ndim)
+                ),
             ),
-            filter_limit,
-            *tap_limits,
+            shift=(
+                0,
+                0,
+                *(plus(times(dil[a], plus(kernel[a], -1)), minus(pad[a])) for a in range(ndim)),
+            ),
+            step=(1, 1, *stride),
         ),
-        (n, c, *ins),
-        x_axes,
-        {
-            DELTA_HAT: TensorRef(
-                "delta",
-                ("n", "f", *axes),
-                "δ̂",
-                extent=(
-                    None,
-                    None,
-                    *(
-                        (0, plus(in_sizes[a], times(dil[a], plus(kernel[a], -1)), -1))
-                        for a in range(ndim)
-                    ),
-                ),
-                shift=(
-                    0,
-                    0,
-                    *(plus(times(dil[a], plus(kernel[a], -1)), minus(pad[a])) for a in range(ndim)),
-                ),
-                step=(1, 1, *stride),
-            ),
-            W: w_ref,
-        },
-        definitions=group_of_channel,
     )
 
 
