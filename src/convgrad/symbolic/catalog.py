@@ -347,7 +347,10 @@ def _general(ndim: int) -> None:
     reads = tuple(
         plus(times(stride[a], outs[a]), times(dil[a], taps[a]), minus(pad[a])) for a in range(ndim)
     )
-    x_read = X_PAD[(n, plus(times(g, C_g), c), *reads)]
+
+    def x_bar(positions):  # X̄ at the input positions, in channel c of the filter's group
+        return X_PAD[(n, plus(times(g, C_g), c), *positions)]
+
     tap_limits = [(taps[a], 0, plus(kernel[a], -1)) for a in range(ndim)]
     out_limits = [(outs[a], 0, plus(out_sizes[a], -1)) for a in range(ndim)]
     over_batch = (n, 0, plus(N, -1))
@@ -370,7 +373,7 @@ def _general(ndim: int) -> None:
         plus(
             B[f],
             _sum(
-                times(W[(f, c, *taps)], x_read),
+                times(W[(f, c, *taps)], x_bar(reads)),
                 (c, 0, plus(C_g, -1)),
                 *tap_limits,
             ),
@@ -380,63 +383,49 @@ def _general(ndim: int) -> None:
         {B: TensorRef("b", ("f",), "b"), W: w_ref, X_PAD: x_pad},
         **padded_group,
     )
-    register(
+
+    def filter_gradient(name, title, delta, positions, *limits, ref=d_ref):
+        """dL/dW[f, c, ...]: the sum over the batch and ``limits`` of ``delta``·X̄ read at
+        ``positions`` in channel g C_g + c; ``ref``: what ``delta`` reads."""
+        register(
+            name,
+            title,
+            "grad_w",
+            Grad(W[(f, c, *taps)]),
+            _sum(times(delta, x_bar(positions)), over_batch, *limits),
+            (f, c, *taps),
+            ("f", "c", *axes),
+            {delta.base: ref, X_PAD: x_pad},
+            **padded_group,
+        )
+
+    filter_gradient(
         "grad_w",
         "filter gradient: correlation of X with δ, summed over the batch",
-        "grad_w",
-        Grad(W[(f, c, *taps)]),
-        _sum(
-            times(DELTA[(n, f, *outs)], x_read),
-            over_batch,
-            *out_limits,
-        ),
-        (f, c, *taps),
-        ("f", "c", *axes),
-        {DELTA: d_ref, X_PAD: x_pad},
-        **padded_group,
+        DELTA[(n, f, *outs)],
+        reads,
+        *out_limits,
     )
     # the same gradient as a convolution: X correlated with delta spread out by the
     # stride (zeros inserted), stepping by the dilation; stride and dilation swap roles
-    register(
+    filter_gradient(
         "grad_w_as_conv",
         "filter gradient as a convolution: X correlated with δ spread out by the stride, "
         "stepping by the dilation (stride and dilation swap roles)",
-        "grad_w",
-        Grad(W[(f, c, *taps)]),
-        _sum(
-            times(
-                DELTA_CHECK[(n, f, *spread_taps)],
-                X_PAD[
-                    (
-                        n,
-                        plus(times(g, C_g), c),
-                        *(
-                            plus(times(dil[a], taps[a]), spread_taps[a], minus(pad[a]))
-                            for a in range(ndim)
-                        ),
-                    )
-                ],
+        DELTA_CHECK[(n, f, *spread_taps)],
+        [plus(times(dil[a], taps[a]), spread_taps[a], minus(pad[a])) for a in range(ndim)],
+        *[(spread_taps[a], 0, times(stride[a], plus(out_sizes[a], -1))) for a in range(ndim)],
+        ref=TensorRef(
+            "delta",
+            ("n", "f", *axes),
+            "δ̌",
+            extent=(
+                None,
+                None,
+                *((0, times(stride[a], plus(out_sizes[a], -1))) for a in range(ndim)),
             ),
-            over_batch,
-            *[(spread_taps[a], 0, times(stride[a], plus(out_sizes[a], -1))) for a in range(ndim)],
+            step=(1, 1, *stride),
         ),
-        (f, c, *taps),
-        ("f", "c", *axes),
-        {
-            DELTA_CHECK: TensorRef(
-                "delta",
-                ("n", "f", *axes),
-                "δ̌",
-                extent=(
-                    None,
-                    None,
-                    *((0, times(stride[a], plus(out_sizes[a], -1))) for a in range(ndim)),
-                ),
-                step=(1, 1, *stride),
-            ),
-            X_PAD: x_pad,
-        },
-        **padded_group,
     )
     register(
         "grad_b",
