@@ -121,63 +121,41 @@ def _stride_one(make, suffix: str, titles: dict, *, channels: bool) -> None:
     register(
         "grad_b", "grad_b", Grad(bias), _sum(DELTA[(*y_at, i, j)], *outs), y_at, {DELTA: d_ref}
     )
-    if not channels:  # the scatter form, shown once
+
+    def input_gradient(name, delta, w_taps, *limits, conditions=(), ref=d_ref):
+        """dL/dX[..., p, q]: the sum over ``limits`` of ``conditions``·``delta``·W[..., *w_taps]."""
+        rhs = _sum(times(*conditions, delta, W[(*w_at, *w_taps)]), *limits)
         register(
-            "grad_x_scatter",
-            "grad_x",
-            Grad(X[p, q]),
-            _sum(
-                times(
-                    Iverson(sympy.Eq(plus(i, k), p)),
-                    Iverson(sympy.Eq(plus(j, l), q)),
-                    DELTA[i, j],
-                    W[k, l],
-                ),
-                *outs,
-                *taps,
-            ),
-            (p, q),
-            {DELTA: d_ref, W: w_ref},
+            name, "grad_x", Grad(X[(*x_at, p, q)]), rhs, (*x_at, p, q), {delta.base: ref, W: w_ref}
         )
-    register(
+
+    if not channels:  # the scatter form, shown once
+        scatter = [Iverson(sympy.Eq(plus(i, k), p)), Iverson(sympy.Eq(plus(j, l), q))]
+        input_gradient("grad_x_scatter", DELTA[i, j], (k, l), *outs, *taps, conditions=scatter)
+    input_gradient(
         "grad_x_gather",
-        "grad_x",
-        Grad(X[(*x_at, p, q)]),
-        _sum(
-            times(DELTA[(*y_at, i, j)], W[(*w_at, plus(p, minus(i)), plus(q, minus(j)))]),
-            *over_filters,
-            *covering,
-        ),
-        (*x_at, p, q),
-        {DELTA: d_ref, W: w_ref},
+        DELTA[(*y_at, i, j)],
+        (plus(p, minus(i)), plus(q, minus(j))),
+        *over_filters,
+        *covering,
     )
     full = (
         (0, plus(H_out, times(2, plus(K_h, -1)), -1)),
         (0, plus(W_out, times(2, plus(K_w, -1)), -1)),
     )
-    register(
+    input_gradient(
         "grad_x_full",
-        "grad_x",
-        Grad(X[(*x_at, p, q)]),
-        _sum(
-            times(
-                DELTA_FULL[(*y_at, plus(p, k), plus(q, l))],
-                W[(*w_at, plus(K_h, -1, minus(k)), plus(K_w, -1, minus(l)))],
-            ),
-            *over_filters,
-            *taps,
+        DELTA_FULL[(*y_at, plus(p, k), plus(q, l))],
+        (plus(K_h, -1, minus(k)), plus(K_w, -1, minus(l))),
+        *over_filters,
+        *taps,
+        ref=TensorRef(
+            "delta",
+            _axes(*y_at),
+            "δ̃",
+            extent=(*(None for _ in y_at), *full),
+            shift=(*(0 for _ in y_at), plus(K_h, -1), plus(K_w, -1)),
         ),
-        (*x_at, p, q),
-        {
-            DELTA_FULL: TensorRef(
-                "delta",
-                _axes(*y_at),
-                "δ̃",
-                extent=(*(None for _ in y_at), *full),
-                shift=(*(0 for _ in y_at), plus(K_h, -1), plus(K_w, -1)),
-            ),
-            W: w_ref,
-        },
     )
 
 
