@@ -1,5 +1,5 @@
 // Chapter 13's form in the static book: the book's own checker (convgrad.symbolic.check_text,
-// through convgrad.symbolic.form.check_fields) in Python, in this module Web Worker, so the
+// through convgrad.symbolic.check_fields) in Python, in this module Web Worker, so the
 // page never freezes. Everything comes from this site, and only when a reader uses the form:
 // Pyodide's core and the wheels of sympy and mpmath (listed in vendor/checker.json by
 // scripts/vendor_assets.py), and convgrad's own wheel (at the site's root, named by the page).
@@ -43,7 +43,7 @@ async function start(id, wheel) {
   since = performance.now();
   pyodide.runPython(
     "import json\n" +
-      "from convgrad.symbolic.form import check_fields\n" +
+      "from convgrad.symbolic import check_fields\n" +
       "def _check(text):\n" +
       "    return json.dumps(check_fields(json.loads(text)))\n",
   );

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from convgrad.symbolic import check_text
-from convgrad.symbolic.form import arguments, check_fields
+from convgrad.symbolic.form_fields import arguments, check_fields
 from convgrad.widgets.check_form import PRESETS
 
 ROOT = Path(__file__).resolve().parent.parent

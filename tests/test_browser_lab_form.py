@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from convgrad.symbolic.form import check_fields
+from convgrad.symbolic.form_fields import check_fields
 from convgrad.widgets.check_form import PRESETS, STATIC_BOOK
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,8 +11,8 @@ import nbformat
 import pytest
 
 from convgrad.symbolic import FORMULAS, Config, check_text
-from convgrad.symbolic.form import arguments, check_fields
-from convgrad.symbolic.yours import MAX_STEPS
+from convgrad.symbolic.form_fields import arguments, check_fields
+from convgrad.symbolic.own_derivation import MAX_STEPS
 from convgrad.widgets.check_form import (
     PRESETS,
     STATIC_BOOK,

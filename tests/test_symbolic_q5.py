@@ -10,7 +10,7 @@ import sympy
 
 from convgrad.symbolic import FORMULAS, Config, check
 from convgrad.symbolic.formula import ceil, minus, over, plus
-from convgrad.symbolic.readers import f_c, f_r, i_lo, j_lo, p, q, s
+from convgrad.symbolic.questions import f_c, f_r, i_lo, j_lo, p, q, s
 
 
 def _reads(report, tensor_text):

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from convgrad.symbolic import check_text
-from convgrad.symbolic.readers import q3_configs, q5_configs
+from convgrad.symbolic.questions import q3_configs, q5_configs
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "notebooks" / "13_checking_gradients.ipynb"

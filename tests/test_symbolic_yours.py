@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from convgrad.symbolic import check, check_backward, check_text
-from convgrad.symbolic.readers import q3_configs, q5_configs
+from convgrad.symbolic.questions import q3_configs, q5_configs
 
 # --- a zero-based input gradient (gather form, stride 1), and its broken variants -------------
 GATHER = "gX[c,p,q] = Sum(d[f,i,j]*W[f,c,p-i,q-j], (f,0,F-1), (i,i_lo,i_hi), (j,j_lo,j_hi))"

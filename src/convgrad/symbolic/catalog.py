@@ -13,7 +13,7 @@ is a reader's own (Q5 is one-based, written as the reader wrote it).
   ``grad_x_scatter``, ``grad_x_gather``, ``grad_x_full``; the same names ending in
   ``_1d`` and ``_3d`` for 1-D and 3-D (Chapter 11).
 - The readers' own formulas (Q1, Q3, Q5, one-based where theirs are) are in
-  ``readers.py``; both modules register in ``registry.FORMULAS``.
+  ``questions.py``; both modules register in ``registry.FORMULAS``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import sympy
 
 from .formula import Divides, Grad, Iverson, TensorRef, ceil, floor, minus, over, plus, times
 from .registry import H_out, K_h, K_w, W_out, family, i, j, k, l, p, q, sum_over
-from .tensors import Config
+from .tensors import Config, size_params
 
 S = sympy.Symbol
 _sum = sum_over
@@ -42,18 +42,14 @@ X_PAD = sympy.IndexedBase(S(r"\bar{X}"))
 b = S("b")
 
 
-# === Chapters 3-5: one channel, stride 1, no padding =========================================
-ONE_CHANNEL_PARAMS = {
-    K_h: lambda c: c.kernel[0],
-    K_w: lambda c: c.kernel[1],
-    H_out: lambda c: c.out_size[0],
-    W_out: lambda c: c.out_size[1],
-}
+# === Chapters 3-6: stride 1, no padding; one channel, or channels and filters =================
+c_, f_ = S("c"), S("f")
+C_in, F_out = S("C"), S("F")
+ONE_CHANNEL_PARAMS = size_params(
+    {"K_h": "kernel_h", "K_w": "kernel_w", "H_out": "out_h", "W_out": "out_w"}
+)
 ONE_CHANNEL_DESCRIBE = (K_h, K_w, H_out, W_out)
-ONE_X = TensorRef("X", ("h", "w"), "X")
-ONE_W = TensorRef("W", ("h", "w"), "W")
-ONE_DELTA = TensorRef("delta", ("h", "w"), "δ")
-ONE_B = TensorRef("b", (), "b")
+MC_PARAMS = ONE_CHANNEL_PARAMS | size_params({"C": "channels", "F": "filters"})
 
 
 def one_channel_configs(size: str) -> list[Config]:
@@ -64,133 +60,6 @@ def one_channel_configs(size: str) -> list[Config]:
         ]
     per_axis = [(n, k) for n in range(1, 6) for k in range(1, 4) if k <= n]
     return [Config.make((a[0], b[0]), (a[1], b[1])) for a in per_axis for b in per_axis]
-
-
-_one_channel = family(
-    "one_channel", one_channel_configs, params=ONE_CHANNEL_PARAMS, describe=ONE_CHANNEL_DESCRIBE
-)
-
-
-_one_channel(
-    "conv_1ch",
-    "forward pass, one channel (cross-correlation)",
-    "y",
-    Y[i, j],
-    plus(
-        _sum(
-            times(W[k, l], X[plus(i, k), plus(j, l)]),
-            (k, 0, plus(K_h, -1)),
-            (l, 0, plus(K_w, -1)),
-        ),
-        b,
-    ),
-    (i, j),
-    ("h", "w"),
-    {X: ONE_X, W: ONE_W, b: ONE_B},
-)
-
-_one_channel(
-    "grad_w_1ch",
-    "filter gradient, one channel: valid cross-correlation of X with δ",
-    "grad_w",
-    Grad(W[k, l]),
-    _sum(
-        times(DELTA[i, j], X[plus(i, k), plus(j, l)]),
-        (i, 0, plus(H_out, -1)),
-        (j, 0, plus(W_out, -1)),
-    ),
-    (k, l),
-    ("h", "w"),
-    {X: ONE_X, DELTA: ONE_DELTA},
-)
-
-_one_channel(
-    "grad_b_1ch",
-    "bias gradient, one channel: the sum of δ",
-    "grad_b",
-    Grad(b),
-    _sum(DELTA[i, j], (i, 0, plus(H_out, -1)), (j, 0, plus(W_out, -1))),
-    (),
-    (),
-    {DELTA: ONE_DELTA},
-)
-
-_one_channel(
-    "grad_x_scatter_1ch",
-    "input gradient, one channel, scatter: δ[i,j]·W[k,l] lands on X[i+k, j+l]",
-    "grad_x",
-    Grad(X[p, q]),
-    _sum(
-        times(
-            Iverson(sympy.Eq(plus(i, k), p)),
-            Iverson(sympy.Eq(plus(j, l), q)),
-            DELTA[i, j],
-            W[k, l],
-        ),
-        (i, 0, plus(H_out, -1)),
-        (j, 0, plus(W_out, -1)),
-        (k, 0, plus(K_h, -1)),
-        (l, 0, plus(K_w, -1)),
-    ),
-    (p, q),
-    ("h", "w"),
-    {DELTA: ONE_DELTA, W: ONE_W},
-)
-
-_one_channel(
-    "grad_x_gather_1ch",
-    "input gradient, one channel, gather: the outputs whose window covers X[p,q]",
-    "grad_x",
-    Grad(X[p, q]),
-    _sum(
-        times(DELTA[i, j], W[plus(p, minus(i)), plus(q, minus(j))]),
-        (i, sympy.Max(0, plus(p, minus(K_h), 1), evaluate=False), sympy.Min(plus(H_out, -1), p)),
-        (j, sympy.Max(0, plus(q, minus(K_w), 1), evaluate=False), sympy.Min(plus(W_out, -1), q)),
-    ),
-    (p, q),
-    ("h", "w"),
-    {DELTA: ONE_DELTA, W: ONE_W},
-)
-
-_one_channel(
-    "grad_x_full_1ch",
-    "input gradient, one channel: full cross-correlation of δ with the rotated kernel",
-    "grad_x",
-    Grad(X[p, q]),
-    _sum(
-        times(
-            DELTA_FULL[plus(p, k), plus(q, l)],
-            W[plus(K_h, -1, minus(k)), plus(K_w, -1, minus(l))],
-        ),
-        (k, 0, plus(K_h, -1)),
-        (l, 0, plus(K_w, -1)),
-    ),
-    (p, q),
-    ("h", "w"),
-    {
-        DELTA_FULL: TensorRef(
-            "delta",
-            ("h", "w"),
-            "δ̃",
-            extent=(
-                (0, plus(H_out, times(2, plus(K_h, -1)), -1)),
-                (0, plus(W_out, times(2, plus(K_w, -1)), -1)),
-            ),
-            shift=(plus(K_h, -1), plus(K_w, -1)),
-        ),
-        W: ONE_W,
-    },
-)
-
-
-# === Chapter 6: channels and filters, one sample, stride 1, no padding ==========================
-c_, f_ = S("c"), S("f")
-C_in, F_out = S("C"), S("F")
-MC_PARAMS = {**ONE_CHANNEL_PARAMS, C_in: lambda cfg: cfg.channels, F_out: lambda cfg: cfg.filters}
-MC_X = TensorRef("X", ("c", "h", "w"), "X")
-MC_W = TensorRef("W", ("f", "c", "h", "w"), "W")
-MC_DELTA = TensorRef("delta", ("f", "h", "w"), "δ")
-MC_B = sympy.IndexedBase("b")
 
 
 def multi_channel_configs(size: str) -> list[Config]:
@@ -204,102 +73,129 @@ def multi_channel_configs(size: str) -> list[Config]:
     return [Config.make(n, k, channels=c, filters=f) for n, k, c, f in cases]
 
 
-_multi_channel = family(
-    "multi_channel",
-    multi_channel_configs,
-    params=MC_PARAMS,
-    describe=(C_in, F_out, *ONE_CHANNEL_DESCRIBE),
-)
+def _axes(*at) -> tuple[str, ...]:
+    """The axes of a tensor addressed by ``at`` (channel, filter symbols), then h, w."""
+    return (*map(str, at), "h", "w")
 
 
-_multi_channel(
-    "conv_mc",
-    "forward pass, channels and filters: each filter sums over every input channel",
-    "y",
-    Y[f_, i, j],
-    plus(
-        MC_B[f_],
-        _sum(
-            times(W[f_, c_, k, l], X[c_, plus(i, k), plus(j, l)]),
-            (c_, 0, plus(C_in, -1)),
-            (k, 0, plus(K_h, -1)),
-            (l, 0, plus(K_w, -1)),
-        ),
-    ),
-    (f_, i, j),
-    ("f", "h", "w"),
-    {MC_B: TensorRef("b", ("f",), "b"), W: MC_W, X: MC_X},
-)
-_multi_channel(
-    "grad_w_mc",
-    "filter gradient, channels and filters: input channel c correlated with δ of filter f",
-    "grad_w",
-    Grad(W[f_, c_, k, l]),
-    _sum(
-        times(DELTA[f_, i, j], X[c_, plus(i, k), plus(j, l)]),
-        (i, 0, plus(H_out, -1)),
-        (j, 0, plus(W_out, -1)),
-    ),
-    (f_, c_, k, l),
-    ("f", "c", "h", "w"),
-    {DELTA: MC_DELTA, X: MC_X},
-)
-_multi_channel(
-    "grad_b_mc",
-    "bias gradient, one per filter: the sum of that filter's δ",
-    "grad_b",
-    Grad(MC_B[f_]),
-    _sum(DELTA[f_, i, j], (i, 0, plus(H_out, -1)), (j, 0, plus(W_out, -1))),
-    (f_,),
-    ("f",),
-    {DELTA: MC_DELTA},
-)
-_multi_channel(
-    "grad_x_gather_mc",
-    "input gradient, channels and filters, gather: every filter sends back through channel c",
-    "grad_x",
-    Grad(X[c_, p, q]),
-    _sum(
-        times(DELTA[f_, i, j], W[f_, c_, plus(p, minus(i)), plus(q, minus(j))]),
-        (f_, 0, plus(F_out, -1)),
+def _stride_one(make, suffix: str, titles: dict, *, channels: bool) -> None:
+    """The stride-1 formulas: one channel (Chapters 3-5), or with channels and filters
+    (Chapter 6), where W is addressed by (f, c), X by c, Y and δ by f, and sums run over
+    the channels (forward) or the filters (input gradient)."""
+    w_at, x_at, y_at = ((f_, c_), (c_,), (f_,)) if channels else ((), (), ())
+    x_ref, w_ref = TensorRef("X", _axes(*x_at), "X"), TensorRef("W", _axes(*w_at), "W")
+    d_ref, b_ref = TensorRef("delta", _axes(*y_at), "δ"), TensorRef("b", _axes(*y_at)[:-2], "b")
+    bias = B[f_] if channels else b
+    over_channels = [(c_, 0, plus(C_in, -1))] if channels else []
+    over_filters = [(f_, 0, plus(F_out, -1))] if channels else []
+    taps = [(k, 0, plus(K_h, -1)), (l, 0, plus(K_w, -1))]
+    outs = [(i, 0, plus(H_out, -1)), (j, 0, plus(W_out, -1))]
+    covering = [  # the outputs whose window covers X[p, q]
         (i, sympy.Max(0, plus(p, minus(K_h), 1), evaluate=False), sympy.Min(plus(H_out, -1), p)),
         (j, sympy.Max(0, plus(q, minus(K_w), 1), evaluate=False), sympy.Min(plus(W_out, -1), q)),
-    ),
-    (c_, p, q),
-    ("c", "h", "w"),
-    {DELTA: MC_DELTA, W: MC_W},
-)
-_multi_channel(
-    "grad_x_full_mc",
-    "input gradient, channels and filters: full correlation of δ with the rotated kernels, "
-    "channel axes swapped (filter f becomes an input channel)",
-    "grad_x",
-    Grad(X[c_, p, q]),
-    _sum(
-        times(
-            DELTA_FULL[f_, plus(p, k), plus(q, l)],
-            W[f_, c_, plus(K_h, -1, minus(k)), plus(K_w, -1, minus(l))],
-        ),
-        (f_, 0, plus(F_out, -1)),
-        (k, 0, plus(K_h, -1)),
-        (l, 0, plus(K_w, -1)),
-    ),
-    (c_, p, q),
-    ("c", "h", "w"),
-    {
-        DELTA_FULL: TensorRef(
+    ]
+
+    def register(name, target, lhs, rhs, indices, tensors):
+        axes = tuple(map(str, indices)) if target == "grad_b" else _axes(*indices[:-2])
+        make(name + suffix, titles[name], target, lhs, rhs, indices, axes, tensors)
+
+    forward = _sum(
+        times(W[(*w_at, k, l)], X[(*x_at, plus(i, k), plus(j, l))]), *over_channels, *taps
+    )
+    register(
+        "conv",
+        "y",
+        Y[(*y_at, i, j)],
+        plus(bias, forward) if channels else plus(forward, bias),
+        (*y_at, i, j),
+        {B if channels else b: b_ref, W: w_ref, X: x_ref},
+    )
+    register(
+        "grad_w",
+        "grad_w",
+        Grad(W[(*w_at, k, l)]),
+        _sum(times(DELTA[(*y_at, i, j)], X[(*x_at, plus(i, k), plus(j, l))]), *outs),
+        (*w_at, k, l),
+        {DELTA: d_ref, X: x_ref},
+    )
+    register(
+        "grad_b", "grad_b", Grad(bias), _sum(DELTA[(*y_at, i, j)], *outs), y_at, {DELTA: d_ref}
+    )
+
+    def input_gradient(name, delta, w_taps, *limits, conditions=(), ref=d_ref):
+        """dL/dX[..., p, q]: the sum over ``limits`` of ``conditions``·``delta``·W[..., *w_taps]."""
+        rhs = _sum(times(*conditions, delta, W[(*w_at, *w_taps)]), *limits)
+        register(
+            name, "grad_x", Grad(X[(*x_at, p, q)]), rhs, (*x_at, p, q), {delta.base: ref, W: w_ref}
+        )
+
+    if not channels:  # the scatter form, shown once
+        scatter = [Iverson(sympy.Eq(plus(i, k), p)), Iverson(sympy.Eq(plus(j, l), q))]
+        input_gradient("grad_x_scatter", DELTA[i, j], (k, l), *outs, *taps, conditions=scatter)
+    input_gradient(
+        "grad_x_gather",
+        DELTA[(*y_at, i, j)],
+        (plus(p, minus(i)), plus(q, minus(j))),
+        *over_filters,
+        *covering,
+    )
+    full = (
+        (0, plus(H_out, times(2, plus(K_h, -1)), -1)),
+        (0, plus(W_out, times(2, plus(K_w, -1)), -1)),
+    )
+    input_gradient(
+        "grad_x_full",
+        DELTA_FULL[(*y_at, plus(p, k), plus(q, l))],
+        (plus(K_h, -1, minus(k)), plus(K_w, -1, minus(l))),
+        *over_filters,
+        *taps,
+        ref=TensorRef(
             "delta",
-            ("f", "h", "w"),
+            _axes(*y_at),
             "δ̃",
-            extent=(
-                None,
-                (0, plus(H_out, times(2, plus(K_h, -1)), -1)),
-                (0, plus(W_out, times(2, plus(K_w, -1)), -1)),
-            ),
-            shift=(0, plus(K_h, -1), plus(K_w, -1)),
+            extent=(*(None for _ in y_at), *full),
+            shift=(*(0 for _ in y_at), plus(K_h, -1), plus(K_w, -1)),
         ),
-        W: MC_W,
+    )
+
+
+_stride_one(
+    family(
+        "one_channel", one_channel_configs, params=ONE_CHANNEL_PARAMS, describe=ONE_CHANNEL_DESCRIBE
+    ),
+    "_1ch",
+    {
+        "conv": "forward pass, one channel (cross-correlation)",
+        "grad_w": "filter gradient, one channel: valid cross-correlation of X with δ",
+        "grad_b": "bias gradient, one channel: the sum of δ",
+        "grad_x_scatter": "input gradient, one channel, scatter: δ[i,j]·W[k,l] lands on "
+        "X[i+k, j+l]",
+        "grad_x_gather": "input gradient, one channel, gather: the outputs whose window covers "
+        "X[p,q]",
+        "grad_x_full": "input gradient, one channel: full cross-correlation of δ with the "
+        "rotated kernel",
     },
+    channels=False,
+)
+_stride_one(
+    family(
+        "multi_channel",
+        multi_channel_configs,
+        params=MC_PARAMS,
+        describe=(C_in, F_out, *ONE_CHANNEL_DESCRIBE),
+    ),
+    "_mc",
+    {
+        "conv": "forward pass, channels and filters: each filter sums over every input channel",
+        "grad_w": "filter gradient, channels and filters: input channel c correlated with δ "
+        "of filter f",
+        "grad_b": "bias gradient, one per filter: the sum of that filter's δ",
+        "grad_x_gather": "input gradient, channels and filters, gather: every filter sends "
+        "back through channel c",
+        "grad_x_full": "input gradient, channels and filters: full correlation of δ with the "
+        "rotated kernels, channel axes swapped (filter f becomes an input channel)",
+    },
+    channels=True,
 )
 
 
@@ -429,9 +325,15 @@ def _general(ndim: int) -> None:
     reads = tuple(
         plus(times(stride[a], outs[a]), times(dil[a], taps[a]), minus(pad[a])) for a in range(ndim)
     )
+
+    def x_bar(positions):  # X̄ at the input positions, in channel c of the filter's group
+        return X_PAD[(n, plus(times(g, C_g), c), *positions)]
+
     tap_limits = [(taps[a], 0, plus(kernel[a], -1)) for a in range(ndim)]
     out_limits = [(outs[a], 0, plus(out_sizes[a], -1)) for a in range(ndim)]
+    over_batch = (n, 0, plus(N, -1))
     group_of_filter = ((g, floor(over(f, F_g))),)
+    padded_group = dict(definitions=group_of_filter, where=pad_note)  # what reads X̄ defines
     group_of_channel = ((g, floor(over(c, C_g))),)
     filter_limit = (f, times(g, F_g), plus(times(g, F_g), F_g, -1))
     channel_in_group = plus(c, minus(times(g, C_g)))
@@ -449,7 +351,7 @@ def _general(ndim: int) -> None:
         plus(
             B[f],
             _sum(
-                times(W[(f, c, *taps)], X_PAD[(n, plus(times(g, C_g), c), *reads)]),
+                times(W[(f, c, *taps)], x_bar(reads)),
                 (c, 0, plus(C_g, -1)),
                 *tap_limits,
             ),
@@ -457,98 +359,89 @@ def _general(ndim: int) -> None:
         (n, f, *outs),
         ("n", "f", *axes),
         {B: TensorRef("b", ("f",), "b"), W: w_ref, X_PAD: x_pad},
-        definitions=group_of_filter,
-        where=pad_note,
+        **padded_group,
     )
-    register(
+
+    def filter_gradient(name, title, delta, positions, *limits, ref=d_ref):
+        """dL/dW[f, c, ...]: the sum over the batch and ``limits`` of ``delta``·X̄ read at
+        ``positions`` in channel g C_g + c; ``ref``: what ``delta`` reads."""
+        register(
+            name,
+            title,
+            "grad_w",
+            Grad(W[(f, c, *taps)]),
+            _sum(times(delta, x_bar(positions)), over_batch, *limits),
+            (f, c, *taps),
+            ("f", "c", *axes),
+            {delta.base: ref, X_PAD: x_pad},
+            **padded_group,
+        )
+
+    filter_gradient(
         "grad_w",
         "filter gradient: correlation of X with δ, summed over the batch",
-        "grad_w",
-        Grad(W[(f, c, *taps)]),
-        _sum(
-            times(DELTA[(n, f, *outs)], X_PAD[(n, plus(times(g, C_g), c), *reads)]),
-            (n, 0, plus(N, -1)),
-            *out_limits,
-        ),
-        (f, c, *taps),
-        ("f", "c", *axes),
-        {DELTA: d_ref, X_PAD: x_pad},
-        definitions=group_of_filter,
-        where=pad_note,
+        DELTA[(n, f, *outs)],
+        reads,
+        *out_limits,
     )
     # the same gradient as a convolution: X correlated with delta spread out by the
     # stride (zeros inserted), stepping by the dilation; stride and dilation swap roles
-    register(
+    filter_gradient(
         "grad_w_as_conv",
         "filter gradient as a convolution: X correlated with δ spread out by the stride, "
         "stepping by the dilation (stride and dilation swap roles)",
-        "grad_w",
-        Grad(W[(f, c, *taps)]),
-        _sum(
-            times(
-                DELTA_CHECK[(n, f, *spread_taps)],
-                X_PAD[
-                    (
-                        n,
-                        plus(times(g, C_g), c),
-                        *(
-                            plus(times(dil[a], taps[a]), spread_taps[a], minus(pad[a]))
-                            for a in range(ndim)
-                        ),
-                    )
-                ],
+        DELTA_CHECK[(n, f, *spread_taps)],
+        [plus(times(dil[a], taps[a]), spread_taps[a], minus(pad[a])) for a in range(ndim)],
+        *[(spread_taps[a], 0, times(stride[a], plus(out_sizes[a], -1))) for a in range(ndim)],
+        ref=TensorRef(
+            "delta",
+            ("n", "f", *axes),
+            "δ̌",
+            extent=(
+                None,
+                None,
+                *((0, times(stride[a], plus(out_sizes[a], -1))) for a in range(ndim)),
             ),
-            (n, 0, plus(N, -1)),
-            *[(spread_taps[a], 0, times(stride[a], plus(out_sizes[a], -1))) for a in range(ndim)],
+            step=(1, 1, *stride),
         ),
-        (f, c, *taps),
-        ("f", "c", *axes),
-        {
-            DELTA_CHECK: TensorRef(
-                "delta",
-                ("n", "f", *axes),
-                "δ̌",
-                extent=(
-                    None,
-                    None,
-                    *((0, times(stride[a], plus(out_sizes[a], -1))) for a in range(ndim)),
-                ),
-                step=(1, 1, *stride),
-            ),
-            X_PAD: x_pad,
-        },
-        definitions=group_of_filter,
-        where=pad_note,
     )
     register(
         "grad_b",
         "bias gradient: δ summed over the batch and every position",
         "grad_b",
         Grad(B[f]),
-        _sum(DELTA[(n, f, *outs)], (n, 0, plus(N, -1)), *out_limits),
+        _sum(DELTA[(n, f, *outs)], over_batch, *out_limits),
         (f,),
         ("f",),
         {DELTA: d_ref},
     )
-    register(
+
+    def input_gradient(name, title, delta, w_taps, *limits, conditions=(), ref=d_ref, bounds=()):
+        """dL/dX[n, c, ...]: the sum over the group's filters and ``limits`` of
+        ``conditions``·``delta``·W[f, c - g C_g, *w_taps]; ``ref``: what ``delta`` reads."""
+        rhs = _sum(
+            times(*conditions, delta, W[(f, channel_in_group, *w_taps)]), filter_limit, *limits
+        )
+        register(
+            name,
+            title,
+            "grad_x",
+            Grad(X[(n, c, *ins)]),
+            rhs,
+            (n, c, *ins),
+            x_axes,
+            {delta.base: ref, W: w_ref},
+            definitions=(*group_of_channel, *bounds),
+        )
+
+    input_gradient(
         "grad_x_scatter",
         "input gradient, scatter: δ·W lands on the input position the tap read",
-        "grad_x",
-        Grad(X[(n, c, *ins)]),
-        _sum(
-            times(
-                *(Iverson(sympy.Eq(reads[a], ins[a])) for a in range(ndim)),
-                DELTA[(n, f, *outs)],
-                W[(f, channel_in_group, *taps)],
-            ),
-            filter_limit,
-            *out_limits,
-            *tap_limits,
-        ),
-        (n, c, *ins),
-        x_axes,
-        {DELTA: d_ref, W: w_ref},
-        definitions=group_of_channel,
+        DELTA[(n, f, *outs)],
+        taps,
+        *out_limits,
+        *tap_limits,
+        conditions=[Iverson(sympy.Eq(reads[a], ins[a])) for a in range(ndim)],
     )
     # gather: the outputs i whose tap (p + P - s*i)/d is a whole number in 0..K-1
     low = tuple(S(f"{o}_lo") for o in outs)
@@ -556,78 +449,46 @@ def _general(ndim: int) -> None:
     bounds = []
     for a in range(ndim):
         reach = plus(ins[a], pad[a], minus(times(dil[a], plus(kernel[a], -1))))
+        last = floor(over(plus(ins[a], pad[a]), stride[a]))  # the last output that reaches p
         bounds.append((low[a], sympy.Max(0, ceil(over(reach, stride[a])), evaluate=False)))
-        bounds.append(
-            (
-                high[a],
-                sympy.Min(
-                    plus(out_sizes[a], -1),
-                    floor(over(plus(ins[a], pad[a]), stride[a])),
-                    evaluate=False,
-                ),
-            )
-        )
+        bounds.append((high[a], sympy.Min(plus(out_sizes[a], -1), last, evaluate=False)))
     offsets = tuple(plus(ins[a], pad[a], minus(times(stride[a], outs[a]))) for a in range(ndim))
-    register(
+    input_gradient(
         "grad_x_gather",
         "input gradient, gather: exact bounds on the outputs that read X[n,c,p,q]",
-        "grad_x",
-        Grad(X[(n, c, *ins)]),
-        _sum(
-            times(
-                *(Divides(dil[a], offsets[a]) for a in range(ndim)),
-                DELTA[(n, f, *outs)],
-                W[(f, channel_in_group, *(over(offsets[a], dil[a]) for a in range(ndim)))],
-            ),
-            filter_limit,
-            *[(outs[a], low[a], high[a]) for a in range(ndim)],
-        ),
-        (n, c, *ins),
-        x_axes,
-        {DELTA: d_ref, W: w_ref},
-        definitions=(*group_of_channel, *bounds),
+        DELTA[(n, f, *outs)],
+        [over(offsets[a], dil[a]) for a in range(ndim)],
+        *[(outs[a], low[a], high[a]) for a in range(ndim)],
+        conditions=[Divides(dil[a], offsets[a]) for a in range(ndim)],
+        bounds=bounds,
     )
     # full: zero-insert delta (stride), pad it, correlate with the rotated, swapped kernel
-    rotated = tuple(plus(kernel[a], -1, minus(taps[a])) for a in range(ndim))
-    register(
+    input_gradient(
         "grad_x_full",
         "input gradient: full correlation of zero-inserted δ with the rotated, "
         "channel-swapped kernel",
-        "grad_x",
-        Grad(X[(n, c, *ins)]),
-        _sum(
-            times(
-                DELTA_HAT[(n, f, *(plus(ins[a], times(dil[a], taps[a])) for a in range(ndim)))],
-                W[(f, channel_in_group, *rotated)],
+        DELTA_HAT[(n, f, *(plus(ins[a], times(dil[a], taps[a])) for a in range(ndim)))],
+        [plus(kernel[a], -1, minus(taps[a])) for a in range(ndim)],
+        *tap_limits,
+        ref=TensorRef(
+            "delta",
+            ("n", "f", *axes),
+            "δ̂",
+            extent=(
+                None,
+                None,
+                *(
+                    (0, plus(in_sizes[a], times(dil[a], plus(kernel[a], -1)), -1))
+                    for a in range(ndim)
+                ),
             ),
-            filter_limit,
-            *tap_limits,
+            shift=(
+                0,
+                0,
+                *(plus(times(dil[a], plus(kernel[a], -1)), minus(pad[a])) for a in range(ndim)),
+            ),
+            step=(1, 1, *stride),
         ),
-        (n, c, *ins),
-        x_axes,
-        {
-            DELTA_HAT: TensorRef(
-                "delta",
-                ("n", "f", *axes),
-                "δ̂",
-                extent=(
-                    None,
-                    None,
-                    *(
-                        (0, plus(in_sizes[a], times(dil[a], plus(kernel[a], -1)), -1))
-                        for a in range(ndim)
-                    ),
-                ),
-                shift=(
-                    0,
-                    0,
-                    *(plus(times(dil[a], plus(kernel[a], -1)), minus(pad[a])) for a in range(ndim)),
-                ),
-                step=(1, 1, *stride),
-            ),
-            W: w_ref,
-        },
-        definitions=group_of_channel,
     )
 
 

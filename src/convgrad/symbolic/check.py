@@ -98,7 +98,7 @@ class Report:
             return f"{name}: no counterexample on the {self.grid!r} grid."
         note = [f"({self.formula.note})"] if self.formula.note else []
         causes = [f"- {cause}: {n} times; first {ex}" for cause, (n, ex) in self.causes.items()]
-        return "\n".join([f"{name}: {self.verdict()}", *note, *map(_wrap, causes)])
+        return "\n".join([f"{name}: {self.verdict()}", *note, *map(wrap, causes)])
 
     def row(self) -> dict:
         checked, wrong = self.numeric_configurations, self.numeric_mismatches
@@ -127,7 +127,7 @@ class Report:
             lines.append(f"  numeric: {equal} of {checked} configurations equal convgrad exactly")
         if self.first:
             lines.append(f"  first counterexample: {self.first}")
-        return "\n".join(map(_wrap, lines))
+        return "\n".join(map(wrap, lines))
 
     __repr__ = __str__
 
@@ -171,7 +171,8 @@ class ReportTable(list):
     __repr__ = __str__
 
 
-def _wrap(line: str) -> str:
+def wrap(line: str) -> str:
+    """One line of a report, folded to the book's code column (``REPORT_WIDTH``)."""
     return textwrap.fill(line, width=REPORT_WIDTH, subsequent_indent="    ", break_on_hyphens=False)
 
 
@@ -193,7 +194,8 @@ def _entry_words(formula: Formula, key, config: Config) -> str:
     return f"{letter}[{', '.join(map(str, book))}] (zero-based, NCHW)"
 
 
-def _monomial_words(formula: Formula, monomial, config: Config) -> str:
+def monomial_words(formula: Formula, monomial, config: Config) -> str:
+    """A product of tensor entries as the formula writes them, e.g. ``δ[1, 2]·W[0, 1]``."""
     ordered = sorted(monomial, key=lambda key: _WORD_ORDER[key[0]])
     return "·".join(_entry_words(formula, key, config) for key in ordered) or "the constant 1"
 
@@ -203,7 +205,7 @@ def _at_words(at: dict, sizes: str) -> str:
     return f"at {where or 'the one entry'}" + (f" with {sizes}" if sizes else "")
 
 
-def _access_words(access: Access) -> tuple[str, str]:
+def access_words(access: Access) -> tuple[str, str]:
     """A read of an entry that does not exist: the words, and its cause."""
     term = ", ".join(f"{name}={value}" for name, value in access.where.items())
     index = ", ".join(map(str, access.index))
@@ -308,15 +310,15 @@ def _check_config(
         at = dict(zip(names, index, strict=True))
         for access in bad_reads if report.mode == "strict" else ():  # zero: reads of nothing
             report.nonexistent += 1
-            keep("nonexistent", *_access_words(access), access)
+            keep("nonexistent", *access_words(access), access)
         for monomial in sorted(expected.keys() - value.keys()):
             report.missing += 1
-            words = _monomial_words(formula, monomial, config)
+            words = monomial_words(formula, monomial, config)
             text = f"the formula misses {words}, a term of the true gradient"
             keep("missing", text, "misses a term of the true gradient", monomial)
         for monomial in sorted(value.keys() - expected.keys()):
             report.extra += 1
-            words = _monomial_words(formula, monomial, config)
+            words = monomial_words(formula, monomial, config)
             text = f"the formula has {words}, which the true gradient does not have"
             keep("extra", text, "has a term the true gradient does not have", monomial)
         for monomial in sorted(
@@ -324,7 +326,7 @@ def _check_config(
         ):
             report.wrong_coefficients += 1
             have, want = value[monomial], expected[monomial]
-            words = _monomial_words(formula, monomial, config)
+            words = monomial_words(formula, monomial, config)
             text = f"{words} has coefficient {have} in the formula, {want} in the truth"
             keep("coefficient", text, "has a term with the wrong coefficient", monomial)
         report.mismatches += (report.mode == "strict" and bool(bad_reads)) or value != expected
@@ -375,12 +377,12 @@ def entry(formula: Formula | str, config: Config, **at) -> Entry:
 
     def words(poly):
         return tuple(
-            (f"{c}·" if c != 1 else "") + _monomial_words(formula, m, config)
+            (f"{c}·" if c != 1 else "") + monomial_words(formula, m, config)
             for m, c in sorted(poly.items())
         )
 
     terms, truth = words(function(*wanted)), words(_truth(formula, config, book_index))
-    return Entry(formula, config, at, terms, truth, tuple(_access_words(a)[0] for a in bad_reads))
+    return Entry(formula, config, at, terms, truth, tuple(access_words(a)[0] for a in bad_reads))
 
 
 def readings(formula: Formula | str, grid="full") -> ReportTable:

@@ -1,6 +1,6 @@
 """``FORMULAS``, the grids they are checked on, and the index symbols they share.
 
-``catalog.py`` (the book's formulas) and ``readers.py`` (the readers' own) register here.
+``catalog.py`` (the book's formulas) and ``questions.py`` (the readers' own) register here.
 """
 
 from __future__ import annotations

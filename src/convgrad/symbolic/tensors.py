@@ -43,6 +43,27 @@ GEOMETRY_FIELDS = {
 #: the axes of each tensor by the book's letters, then the spatial axes (not for b)
 AXES = {"X": ("n", "c"), "W": ("f", "c"), "b": ("f",), "delta": ("n", "f")}
 SPATIAL_AXES = {1: ("l",), 2: ("h", "w"), 3: ("d", "h", "w")}
+#: a size by name -> its value in a configuration (of the first two spatial axes: h, w)
+SIZES = {
+    "batch": lambda c: c.batch,
+    "channels": lambda c: c.channels,
+    "filters": lambda c: c.filters,
+    "in_h": lambda c: c.in_size[0],
+    "in_w": lambda c: c.in_size[1],
+    "kernel_h": lambda c: c.kernel[0],
+    "kernel_w": lambda c: c.kernel[1],
+    "out_h": lambda c: c.out_size[0],
+    "out_w": lambda c: c.out_size[1],
+    "stride": lambda c: c.stride[0],
+    "padding": lambda c: c.padding[0][0],
+    "dilation": lambda c: c.dilation[0],
+}
+
+
+def size_params(names: dict[str, str]) -> dict:
+    """A formula's ``params`` from its symbols' names -> the sizes of ``SIZES`` they stand
+    for, e.g. ``{"K_h": "kernel_h"}``: each symbol -> its value in a configuration."""
+    return {sympy.Symbol(symbol): SIZES[size] for symbol, size in names.items()}
 
 
 def _per_dim(value, ndim: int) -> tuple:
@@ -64,15 +85,16 @@ class Config:
     dilation: tuple[int, ...]
 
     @classmethod
-    def make(cls, in_size, kernel, *, batch=1, channels=1, filters=1, groups=1, **axes):
+    def make(cls, in_size, kernel, *, stride=1, padding=0, dilation=1, **counts):
         """A configuration; ``stride``, ``padding``, ``dilation``: an int for every axis or
-        one per axis; a padding is an int or a (before, after) pair."""
+        one per axis; a padding is an int or a (before, after) pair. ``counts``: ``batch``,
+        ``channels``, ``filters``, ``groups``, each 1 unless given."""
         ndim = len(_per_dim(in_size, 1))
-        per_axis = {name: _per_dim(axes.get(name, 1), ndim) for name in ("stride", "dilation")}
-        pads = _per_dim(axes.get("padding", 0), ndim)
-        pads = tuple(_per_dim(p, 2) for p in pads)
-        sizes = _per_dim(in_size, 1), _per_dim(kernel, ndim)
-        return cls(batch, channels, filters, groups, *sizes, padding=pads, **per_axis)
+        pads = tuple(_per_dim(p, 2) for p in _per_dim(padding, ndim))
+        counts = dict(batch=1, channels=1, filters=1, groups=1) | counts
+        sizes = dict(in_size=_per_dim(in_size, 1), kernel=_per_dim(kernel, ndim))
+        per_axis = dict(stride=_per_dim(stride, ndim), dilation=_per_dim(dilation, ndim))
+        return cls(**counts, **sizes, **per_axis, padding=pads)
 
     @property
     def ndim(self) -> int:

@@ -1,7 +1,7 @@
 """CheckForm: type a formula, get check_text's verdict in the page (Chapter 13).
 
 Python sends the presets (the chapter's own examples) and answers each *Check* with
-``convgrad.symbolic.form.check_fields``: ``check_text``'s report word for word. In
+``convgrad.symbolic.check_fields``: ``check_text``'s report word for word. In
 JupyterLab the kernel answers through the widget's messages. The static book has no
 kernel: there the same ES module starts Python (Pyodide) in a Web Worker, from files the
 site serves (``assets/convgrad-checker.js``), on the reader's first use of the form.
@@ -22,7 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 import anywidget
 import traitlets
 
-from ..symbolic.form import check_fields
+from ..symbolic import check_fields
 from ._common import CSS, HERE
 
 #: set while the static book is built: the form is then a page script, not a widget

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from .yours import check_text
+from .own_derivation import check_text
 
 #: each setting of the grid -> its value when the field is left empty
 SETTINGS = {"stride": 1, "padding": 0, "dilation": 1}

@@ -37,10 +37,10 @@ from typing import NamedTuple
 import sympy
 from sympy.parsing.sympy_parser import parse_expr
 
-from .check import Report, _access_words, _monomial_words, _wrap, check, numpy_available
+from .check import Report, access_words, check, monomial_words, numpy_available, wrap
 from .evaluate import NAMESPACE, Poly, compile_formula, target_indices
 from .formula import TARGET_TENSOR, Formula, TensorRef
-from .tensors import Config
+from .tensors import SIZES, Config, size_params
 
 #: a role of ``tensors`` -> (the book's tensor, the axes it may address)
 ROLES = {
@@ -54,21 +54,6 @@ ROLES = {
     "grad_b": ("b", "f"),
 }
 TARGETS = ("y", "grad_x", "grad_w", "grad_b")
-#: a size ``sizes`` may name -> its value in a configuration (two spatial axes: h, w)
-SIZES = {
-    "batch": lambda c: c.batch,
-    "channels": lambda c: c.channels,
-    "filters": lambda c: c.filters,
-    "in_h": lambda c: c.in_size[0],
-    "in_w": lambda c: c.in_size[1],
-    "kernel_h": lambda c: c.kernel[0],
-    "kernel_w": lambda c: c.kernel[1],
-    "out_h": lambda c: c.out_size[0],
-    "out_w": lambda c: c.out_size[1],
-    "stride": lambda c: c.stride[0],
-    "padding": lambda c: c.padding[0][0],
-    "dilation": lambda c: c.dilation[0],
-}
 #: names the text may call, in the reader's spelling -> sympy's
 FUNCTIONS = {
     "Sum": sympy.Sum,
@@ -143,7 +128,7 @@ class DerivationCheck:
         truth = "output" if forward else "gradient"
         if self.passed:  # wrapped to the book's code column
             return "\n".join(
-                map(_wrap, [self.what, f"correct: equals the true {truth} at all {grid}"])
+                map(wrap, [self.what, f"correct: equals the true {truth} at all {grid}"])
             )
         wrong = sum(report.mismatches for report in self.reports)
         lines = [self.what, f"wrong: {wrong} of {grid} differ"]
@@ -151,7 +136,7 @@ class DerivationCheck:
             lines.append(f"first wrong entry: {self.first_wrong}")
         if self.not_bilinear:
             lines.append(self.not_bilinear)
-        return "\n".join(map(_wrap, lines))
+        return "\n".join(map(wrap, lines))
 
     __repr__ = __str__
 
@@ -167,9 +152,9 @@ def _wrong_entry(report: Report, name: str) -> WrongEntry:
     same = [c for c in report.counterexamples if (c.config, c.at) == (first.config, first.at)]
     found = {kind: [c for c in same if c.kind == kind] for kind in ("missing", "extra")}
     terms = {
-        k: tuple(_monomial_words(formula, c.detail, c.config) for c in v) for k, v in found.items()
+        k: tuple(monomial_words(formula, c.detail, c.config) for c in v) for k, v in found.items()
     }
-    reads = tuple(_access_words(c.detail)[0] for c in same if c.kind == "nonexistent")
+    reads = tuple(access_words(c.detail)[0] for c in same if c.kind == "nonexistent")
     coefficients = tuple(c.text.split(": ", 1)[1] for c in same if c.kind == "coefficient")
     index = ", ".join(str(value) for value in first.at.values())
     sizes = formula.describe_config(first.config)
@@ -279,17 +264,27 @@ def _count_steps(formula: Formula, configs, stop: int) -> int:
     return steps
 
 
+#: a letter and its indices, e.g. ``dX[c,p,q]``, or a role and its axes, ``delta[f,h,w]``
+_WITH_INDICES = re.compile(r"\s*(\w+)\s*(?:\[([\w\s,]*)\])?\s*")
+#: the one "=" between the sides, not part of <=, >=, ==, !=
+_EQUALS = r"(?<![<>=!])=(?!=)"
+
+
+def _with_indices(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """``"dX[c, p, q]"`` -> ``("dX", ("c", "p", "q"))``; None if it is not of that form."""
+    match = _WITH_INDICES.fullmatch(text)
+    if not match:
+        return None
+    return match.group(1), tuple(a.strip() for a in (match.group(2) or "").split(",") if a.strip())
+
+
 def _tensor_spec(letter: str, spec: str) -> tuple[str, tuple[str, ...]]:
-    match = re.fullmatch(r"\s*(\w+)\s*(?:\[([\w\s,]*)\])?\s*", spec)
-    if not match or match.group(1) not in ROLES:
+    role, axes = _with_indices(spec) or (None, ())
+    if role not in ROLES:
         raise ValueError(
             f"tensors[{letter!r}] = {spec!r}: write a role and the axes its indices address, "
             f"e.g. 'delta[f,h,w]'; roles: {', '.join(ROLES)}"
         )
-    role, axes = (
-        match.group(1),
-        tuple(a.strip() for a in (match.group(2) or "").split(",") if a.strip()),
-    )
     allowed = ROLES[role][1]
     for axis in axes:
         if axis not in allowed or axes.count(axis) > 1:
@@ -391,93 +386,131 @@ def check_text(
     above ``max_steps``. Returns a ``DerivationCheck``.
     """
     sizes, where = dict(sizes or {}), dict(where or {})
+    lhs_text, rhs_text = _sides(text, index_base)
+    target, letters = _letters(lhs_text, tensors, sizes)
+    rhs, definitions = _right_side(rhs_text, letters, where, sizes, target)
+    formula = _formula(text, target, letters, rhs, definitions, sizes, index_base)
+    configs = layer_grid(formula, grid, stride=stride, padding=padding, dilation=dilation)
+    report = _check_within(formula, configs, max_steps)
+    return DerivationCheck(
+        text, [report], {target.role: target.letter}, _settings(configs), formula
+    )
+
+
+class _Target(NamedTuple):
+    """The left-hand side as read: its letter, role (``grad_x``...), axes and free indices."""
+
+    letter: str
+    role: str
+    axes: tuple[str, ...]
+    free: tuple[str, ...]
+
+
+def _sides(text: str, index_base: int) -> tuple[str, str]:
+    """Parse, first step: the left-hand and right-hand sides, split at the one ``=``."""
     if index_base not in (0, 1):
         raise ValueError(f"index_base must be 0 or 1, not {index_base!r}")
-    equals = r"(?<![<>=!])=(?!=)"  # one "=", not part of <=, >=, ==, !=
-    if len(re.findall(equals, text)) != 1:
+    if len(re.findall(_EQUALS, text)) != 1:
         raise ValueError(f"write the formula as 'lhs = rhs', e.g. 'dX[c,p,q] = Sum(...)': {text!r}")
-    lhs_text, rhs_text = re.split(equals, text, maxsplit=1)
-    specs = {letter: _tensor_spec(letter, spec) for letter, spec in tensors.items()}
+    lhs_text, rhs_text = re.split(_EQUALS, text, maxsplit=1)
+    return lhs_text, rhs_text
+
+
+def _letters(lhs_text: str, tensors: dict, sizes: dict) -> tuple[_Target, dict]:
+    """Map the reader's letters: the target (the left-hand side's letter) and every other
+    letter -> (its role, the axes its indices address), as ``tensors`` says."""
+    letters = {letter: _tensor_spec(letter, spec) for letter, spec in tensors.items()}
     for symbol, size in sizes.items():
         if size not in SIZES:
             raise ValueError(f"sizes[{symbol!r}] = {size!r} is not one of: {', '.join(SIZES)}")
-
-    lhs = re.fullmatch(r"\s*(\w+)\s*(?:\[([\w\s,]*)\])?\s*", lhs_text)
+    lhs = _with_indices(lhs_text)
     if not lhs:
         raise ValueError(
             f"the left-hand side {lhs_text.strip()!r} is not a letter with indices like dX[c,p,q]"
         )
-    target_letter, free = (
-        lhs.group(1),
-        [n.strip() for n in (lhs.group(2) or "").split(",") if n.strip()],
-    )
-    if target_letter not in specs or specs[target_letter][0] not in TARGETS:
+    letter, free = lhs
+    if letter not in letters or letters[letter][0] not in TARGETS:
         raise ValueError(
-            f"the left-hand side {target_letter} needs a role in tensors: "
-            f"{target_letter!r}: 'grad_x[...]' (or grad_w, grad_b, y)"
+            f"the left-hand side {letter} needs a role in tensors: "
+            f"{letter!r}: 'grad_x[...]' (or grad_w, grad_b, y)"
         )
-    target_role, target_axes = specs.pop(target_letter)
-    if len(free) != len(target_axes):
-        raise ValueError(
-            f"{target_letter} has {len(free)} indices, but tensors gives it the axes {target_axes}"
-        )
+    role, axes = letters.pop(letter)
+    if len(free) != len(axes):
+        raise ValueError(f"{letter} has {len(free)} indices, but tensors gives it the axes {axes}")
+    return _Target(letter, role, axes, free), letters
 
+
+def _bases(letters: dict) -> dict:
+    """Each letter as sympy reads it: indexed if it has axes, else a plain symbol."""
+    return {
+        letter: sympy.IndexedBase(letter) if axes else sympy.Symbol(letter)
+        for letter, (_, axes) in letters.items()
+    }
+
+
+def _right_side(rhs_text: str, letters: dict, where: dict, sizes: dict, target: _Target):
+    """Parse the right-hand side and ``where``'s definitions into sympy, checking that each
+    letter read is a tensor with as many indices as its axes, and each name is known."""
     for letter in re.findall(r"([A-Za-z_]\w*)\s*\[", rhs_text):
-        if letter not in specs:
+        if letter not in letters:
             raise ValueError(
                 f"the formula reads {letter}[...], but tensors does not say what {letter} is"
             )
-    bases = {
-        letter: sympy.IndexedBase(letter) if axes else sympy.Symbol(letter)
-        for letter, (_, axes) in specs.items()
-    }
-    rhs = _outer_first(_parse(rhs_text, "the right-hand side", bases))
+    rhs = _outer_first(_parse(rhs_text, "the right-hand side", _bases(letters)))
     definitions = tuple(
         (sympy.Symbol(name), _parse(value, f"where[{name!r}]", {})) for name, value in where.items()
     )
     for read in rhs.atoms(sympy.Indexed):
         letter = str(read.base)
-        if letter not in specs:
+        if letter not in letters:
             raise ValueError(f"the formula reads {read}, but tensors does not say what {letter} is")
-        role, axes = specs[letter]
+        role, axes = letters[letter]
         if len(read.indices) != len(axes):
             raise ValueError(
                 f"{read} has {len(read.indices)} indices, but {letter} is {role}{list(axes)}"
             )
     summed = {str(limit[0]) for s in rhs.atoms(sympy.Sum) for limit in s.limits}
-    known = set(free) | set(sizes) | set(where) | set(specs) | summed | set(FUNCTIONS)
-    for what, source in [
-        ("the right-hand side", rhs_text),
-        *((f"where[{n!r}]", v) for n, v in where.items()),
-    ]:
+    known = set(target.free) | set(sizes) | set(where) | set(letters) | summed | set(FUNCTIONS)
+    texts = [("the right-hand side", rhs_text), *((f"where[{n!r}]", v) for n, v in where.items())]
+    for what, source in texts:
         for name in _identifiers(source, what):
             if name not in known:
                 raise ValueError(
                     f"{what} uses {name!r}, which is not a summed index, an index of "
-                    f"{target_letter}, a name in where, a size in sizes or a tensor in tensors"
+                    f"{target.letter}, a name in where, a size in sizes or a tensor in tensors"
                 )
+    return rhs, definitions
 
-    formula = Formula(
+
+def _formula(text, target: _Target, letters, rhs, definitions, sizes, index_base) -> Formula:
+    """Build the reader's formula: the book's ``Formula``, in the reader's letters."""
+    free = tuple(sympy.Symbol(n) for n in target.free)
+    lhs = sympy.IndexedBase(target.letter)[free] if free else sympy.Symbol(target.letter)
+    bases = _bases(letters)
+    refs = {
+        bases[letter]: TensorRef(ROLES[role][0], axes, letter)
+        for letter, (role, axes) in letters.items()
+    }
+    params = size_params(sizes)
+    return Formula(
         "yours",
         text,
-        target_role,
-        sympy.IndexedBase(target_letter)[tuple(sympy.Symbol(n) for n in free)]
-        if free
-        else sympy.Symbol(target_letter),
+        target.role,
+        lhs,
         rhs,
-        tuple(sympy.Symbol(n) for n in free),
-        target_axes,
-        {
-            bases[letter]: TensorRef(ROLES[role][0], axes, letter)
-            for letter, (role, axes) in specs.items()
-        },
-        {sympy.Symbol(symbol): SIZES[size] for symbol, size in sizes.items()},
+        free,
+        target.axes,
+        refs,
+        params,
         "yours",
         index_base=index_base,
         definitions=definitions,
         brackets=True,
     )
-    configs = layer_grid(formula, grid, stride=stride, padding=padding, dilation=dilation)
+
+
+def _check_within(formula: Formula, configs, max_steps: int) -> Report:
+    """Check, once the sums' steps on the grid are counted and within ``max_steps``."""
     try:
         steps = _count_steps(formula, configs, stop=10 * max_steps)
         if steps > max_steps:
@@ -487,12 +520,11 @@ def check_text(
                 f"the limit is max_steps = {max_steps:,} (more could take minutes): check "
                 "their ranges, or pass a larger max_steps"
             )
-        report = check(formula, configs, numeric=numpy_available())  # exact terms either way
+        return check(formula, configs, numeric=numpy_available())  # exact terms either way
     except (NameError, TypeError, ZeroDivisionError) as error:
-        raise ValueError(f"could not evaluate {text!r}: {type(error).__name__}: {error}") from None
-    return DerivationCheck(
-        text, [report], {target_role: target_letter}, _settings(configs), formula
-    )
+        raise ValueError(
+            f"could not evaluate {formula.title!r}: {type(error).__name__}: {error}"
+        ) from None
 
 
 # --- (b) a backward function ------------------------------------------------------------------
@@ -512,7 +544,7 @@ def _adapter(target: str, batch: bool) -> Formula:
     }
     axes = keep(tuple(ROLES[target][1]))
     sizes = ("stride", "padding", "kernel_h", "kernel_w", "in_h", "in_w", "channels", "filters")
-    params = {sympy.Symbol(name): SIZES[name] for name in sizes}
+    params = size_params({name: name for name in sizes})
     title = f"your {target}"
     return Formula(
         "yours",
@@ -528,19 +560,35 @@ def _adapter(target: str, batch: bool) -> Formula:
     )
 
 
-def _call(fn, args, arrays: dict, config: Config, batch: bool):
+def _call(fn, args, returns, arrays: dict, config: Config, batch: bool) -> dict:
+    """``fn`` called on ``arrays``: each target ``returns`` names -> the array returned for
+    it, as float64 and with the batch axis; its count and shapes checked."""
+    import numpy as np
+
     values = {
         name: array if batch or name in ("w", "b") else array[0] for name, array in arrays.items()
     }
     values |= {"stride": config.stride[0], "padding": config.padding[0][0]}
     try:
-        return fn(*(values[name] for name in args))
+        out = fn(*(values[name] for name in args))
     except Exception as error:  # say which call failed, then let the reader's error show
         shapes = ", ".join(f"{n} {values[n].shape}" for n in args if n in arrays)
         error.add_note(
             f"check_backward called {fn.__name__} with {shapes}, stride {config.stride[0]}"
         )
         raise
+    out = out if isinstance(out, tuple | list) else (out,)
+    if len(out) != len(returns):
+        raise ValueError(f"{fn.__name__} returned {len(out)} arrays, returns names {len(returns)}")
+    results = {}
+    for target, got in zip(returns, out, strict=True):
+        got, want = np.asarray(got, dtype=np.float64), config.shapes[TARGET_TENSOR[target]]
+        if got.shape != (want if batch or target != "grad_x" else want[1:]):
+            raise ValueError(
+                f"{fn.__name__}'s {target} has shape {got.shape}, not its tensor's {want}"
+            )
+        results[target] = got if batch or target != "grad_x" else got[None]
+    return results
 
 
 def _probe(fn, args, returns, config: Config, batch: bool) -> dict:
@@ -550,31 +598,15 @@ def _probe(fn, args, returns, config: Config, batch: bool) -> dict:
     shapes = config.shapes
     zeros = {name: np.zeros(shapes[_BOOK[name]]) for name in ("x", "w", "b", "delta")}
     terms = {target: {} for target in returns}
-
-    def run(ones):
-        arrays = {name: array.copy() for name, array in zeros.items()}
-        for name, index in ones:
-            arrays[name][index] = 1.0
-        out = _call(fn, args, arrays, config, batch)
-        out = out if isinstance(out, tuple | list) else (out,)
-        if len(out) != len(returns):
-            raise ValueError(
-                f"{fn.__name__} returned {len(out)} arrays, returns names {len(returns)}"
-            )
-        return dict(zip(returns, out, strict=True))
-
     for target in returns:
         probes = [(name.lower() if name != "delta" else name) for name in PROBES[target]]
         for ones in itertools.product(
             *([(n, i) for i in np.ndindex(shapes[_BOOK[n]])] for n in probes)
         ):
-            got = np.asarray(run(ones)[target], dtype=np.float64)
-            want = shapes[TARGET_TENSOR[target]]
-            if got.shape != (want if batch or target != "grad_x" else want[1:]):
-                raise ValueError(
-                    f"{fn.__name__}'s {target} has shape {got.shape}, not its tensor's {want}"
-                )
-            got = got if batch or target != "grad_x" else got[None]
+            arrays = {name: array.copy() for name, array in zeros.items()}
+            for name, index in ones:
+                arrays[name][index] = 1.0
+            got = _call(fn, args, returns, arrays, config, batch)[target]
             monomial = tuple(sorted((_BOOK[n], index) for n, index in ones))
             for index in np.argwhere(got):
                 value = got[tuple(index)]
@@ -592,12 +624,8 @@ def _bilinear(fn, args, returns, config, batch, terms) -> str:
         n: rng.integers(-3, 4, size=s).astype(np.float64)
         for n, s in zip(("x", "w", "b", "delta"), config.shapes.values(), strict=True)
     }
-    out = _call(fn, args, arrays, config, batch)
-    out = dict(zip(returns, out if isinstance(out, tuple | list) else (out,), strict=True))
     book = {_BOOK[name]: array for name, array in arrays.items()}
-    for target in returns:
-        got = np.asarray(out[target], dtype=np.float64)
-        got = got if batch or target != "grad_x" else got[None]
+    for target, got in _call(fn, args, returns, arrays, config, batch).items():
         for index in np.ndindex(got.shape):
             poly = terms[target].get(index, {})
             value = sum(c * np.prod([book[t][i] for t, i in m]) for m, c in poly.items())

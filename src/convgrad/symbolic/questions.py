@@ -21,10 +21,30 @@ import sympy
 
 from .formula import Alias, Grad, TensorRef, ceil, floor, minus, over, plus, times
 from .registry import H_out, K_h, K_w, W_out, family, i, j, k, p, q, sum_over
-from .tensors import Config
+from .tensors import Config, size_params
 
 S = sympy.Symbol
 f = S("f")
+
+
+def _forward(make, name, title, lhs, *, w, x, bias, inner, axes, refs):
+    """A reader's forward pass: ``lhs = Σ w·x + bias``, summed over ``inner`` (the channels,
+    then the taps); ``refs``: each letter's tensor."""
+    tensors = {read.base: refs[read.base] for read in (w, x, bias)}
+    rhs = plus(sum_over(times(w, x), *inner), bias)
+    return make(name, title, "y", lhs, rhs, lhs.indices, axes, tensors)
+
+
+def _parameter_gradients(make, names, titles, delta, outs, *, w, x, bias, refs, **extra):
+    """The gradients the forward pass ``Σ w·x + bias`` gives its parameters, each summed over
+    ``outs`` (the outputs): ``Σ delta·x`` for ``w``, ``Σ delta`` for ``bias``."""
+    for name, title, target, param, reads in (
+        (names[0], titles[0], "grad_w", w, (delta, x)),
+        (names[1], titles[1], "grad_b", bias, (delta,)),
+    ):
+        tensors = {read.base: refs[read.base] for read in reads}
+        rhs, axes = sum_over(times(*reads), *outs), refs[param.base].axes
+        make(name, title, target, Grad(param), rhs, param.indices, axes, tensors, **extra)
 
 
 # === Q5, in the reader's notation: one-based, no batch, no padding ============================
@@ -34,15 +54,10 @@ h_O, w_O = S("h_O"), S("w_O")
 i_lo, i_hi, j_lo, j_hi = S("i_lo"), S("i_hi"), S("j_lo"), S("j_hi")
 X5, W5, B5, O5 = (sympy.IndexedBase(name) for name in ("X", "W", "b", "O"))
 D5 = sympy.IndexedBase(S(r"\frac{\partial L}{\partial O}"))
-Q5_PARAMS = {
-    s: lambda cfg: cfg.stride[0],
-    f_r: lambda cfg: cfg.kernel[0],
-    f_c: lambda cfg: cfg.kernel[1],
-    h: lambda cfg: cfg.in_size[0],
-    w: lambda cfg: cfg.in_size[1],
-    n_ch: lambda cfg: cfg.channels,
-    n_f: lambda cfg: cfg.filters,
-}
+Q5_PARAMS = size_params(
+    {"s": "stride", "f_r": "kernel_h", "f_c": "kernel_w", "h": "in_h", "w": "in_w"}
+    | {"n_ch": "channels", "n_f": "filters"}
+)
 Q5_SIZES = (
     (h_O, plus(floor(over(plus(h, minus(f_r)), s)), 1)),
     (w_O, plus(floor(over(plus(w, minus(f_c)), s)), 1)),
@@ -80,27 +95,27 @@ def _q5_reads(row, col):
     return (plus(times(plus(i, -1), s), row), plus(times(plus(j, -1), s), col))
 
 
-_q5(
+#: the letters of the reader's forward pass, and what each stands for
+Q5_LAYER = dict(
+    w=W5[f, ch, r, cc],
+    x=X5[(ch, *_q5_reads(r, cc))],
+    bias=B5[f],
+    refs={W5: Q5_W, X5: Q5_X, B5: TensorRef("b", ("f",), "b"), D5: Q5_D},
+)
+_forward(
+    _q5,
     "q5_conv",
     "Q5: the reader's forward pass (one-based)",
-    "y",
     O5[f, i, j],
-    plus(
-        sum_over(
-            times(W5[f, ch, r, cc], X5[(ch, *_q5_reads(r, cc))]),
-            (ch, 1, n_ch),
-            (r, 1, f_r),
-            (cc, 1, f_c),
-        ),
-        B5[f],
-    ),
-    (f, i, j),
-    ("f", "h", "w"),
-    {W5: Q5_W, X5: Q5_X, B5: TensorRef("b", ("f",), "b")},
+    inner=((ch, 1, n_ch), (r, 1, f_r), (cc, 1, f_c)),
+    axes=("f", "h", "w"),
+    **Q5_LAYER,
 )
 
 
-def _q5_grad_x(name, title, bounds, expected, note=""):
+def _q5_grad_x(name, title, bounds, note=""):
+    """The input gradient with the bounds ``bounds`` defines; right only with no ``note``
+    (what is still wrong)."""
     return _q5(
         name,
         title,
@@ -124,95 +139,71 @@ def _q5_grad_x(name, title, bounds, expected, note=""):
         ("c", "h", "w"),
         {D5: Q5_D, W5: Q5_W},
         definitions=bounds,
-        expected=expected,
+        expected=not note,
         note=note,
     )
 
 
-def _reader_low(index, size):
-    return floor(plus(over(plus(index, minus(size)), s), 1))
+def _q5_bounds(*, exact: bool, clipped: bool):
+    """i_lo..j_hi, the windows that read X[ch, p, q]: rounded as the reader did,
+    ``floor((p - f_r)/s + 1)`` .. ``floor((p - 1)/s + 1)``, or exactly, ``ceil((p - f_r)/s) + 1``
+    .. ``floor((p - 1)/s) + 1``; clipped to the output's 1..h_O, 1..w_O or not."""
+
+    def bound(index, offset, rounding):
+        if exact:
+            return plus(rounding(over(plus(index, offset), s)), 1)
+        return floor(plus(over(plus(index, offset), s), 1))
+
+    bounds = []
+    for (low, high), index, size, last in (
+        ((i_lo, i_hi), p, f_r, h_O),
+        ((j_lo, j_hi), q, f_c, w_O),
+    ):
+        first, final = bound(index, minus(size), ceil), bound(index, -1, floor)
+        if clipped:
+            first, final = (
+                sympy.Max(1, first, evaluate=False),
+                sympy.Min(last, final, evaluate=False),
+            )
+        bounds += [(low, first), (high, final)]
+    return (*Q5_SIZES, *bounds) if clipped else tuple(bounds)
 
 
-def _reader_high(index):
-    return floor(plus(over(plus(index, -1), s), 1))
-
-
-def _exact_low(index, size):
-    return plus(ceil(over(plus(index, minus(size)), s)), 1)
-
-
-def _exact_high(index):
-    return plus(floor(over(plus(index, -1), s)), 1)
-
-
-def _q5_bounds(low, high, *, clipped):
-    """i_lo..j_hi from a rounding rule, optionally clipped to the output's 1..h_O, 1..w_O."""
-    rows = (low(p, f_r), high(p))
-    cols = (low(q, f_c), high(q))
-    if not clipped:
-        return ((i_lo, rows[0]), (i_hi, rows[1]), (j_lo, cols[0]), (j_hi, cols[1]))
-    return (
-        *Q5_SIZES,
-        (i_lo, sympy.Max(1, rows[0], evaluate=False)),
-        (i_hi, sympy.Min(h_O, rows[1], evaluate=False)),
-        (j_lo, sympy.Max(1, cols[0], evaluate=False)),
-        (j_hi, sympy.Min(w_O, cols[1], evaluate=False)),
-    )
-
-
-# the reader's formula and its three neighbours: rounding fixed or not, times clipped or not
+# the reader's formula and its three neighbours: rounding fixed or not, bounds clipped or not
 _q5_grad_x(
     "q5_grad_x_reader",
     "Q5: the reader's input gradient, exactly as asked",
-    _q5_bounds(_reader_low, _reader_high, clipped=False),
-    expected=False,
+    _q5_bounds(exact=False, clipped=False),
     note="rounds the lower bound down and never clips the bounds to 1..h_O",
 )
 _q5_grad_x(
     "q5_grad_x_ceil_only",
     "Q5: lower bound rounded up, bounds not clipped",
-    _q5_bounds(_exact_low, _exact_high, clipped=False),
-    expected=False,
+    _q5_bounds(exact=True, clipped=False),
     note="fixes the rounding; still reads δ outside 1..h_O near the borders",
 )
 _q5_grad_x(
     "q5_grad_x_clip_only",
     "Q5: bounds clipped to 1..h_O, lower bound still rounded down",
-    _q5_bounds(_reader_low, _reader_high, clipped=True),
-    expected=False,
+    _q5_bounds(exact=False, clipped=True),
     note="fixes the borders; still reads W past f_r when s does not divide p - f_r",
 )
 _q5_grad_x(
     "q5_grad_x",
     "Q5: the input gradient with corrected bounds",
-    _q5_bounds(_exact_low, _exact_high, clipped=True),
-    expected=True,
+    _q5_bounds(exact=True, clipped=True),
 )
-_q5(
-    "q5_grad_w",
-    "Q5: the reader's filter gradient (bounds made explicit)",
-    "grad_w",
-    Grad(W5[f, ch, r, cc]),
-    sum_over(
-        times(D5[f, i, j], X5[(ch, *_q5_reads(r, cc))]),
-        (i, 1, h_O),
-        (j, 1, w_O),
+_parameter_gradients(
+    _q5,
+    ("q5_grad_w", "q5_grad_b"),
+    (
+        "Q5: the reader's filter gradient (bounds made explicit)",
+        "Q5: the reader's bias gradient (bounds made explicit)",
     ),
-    (f, ch, r, cc),
-    ("f", "c", "h", "w"),
-    {D5: Q5_D, X5: Q5_X},
+    D5[f, i, j],
+    ((i, 1, h_O), (j, 1, w_O)),
     definitions=Q5_SIZES,
-)
-_q5(
-    "q5_grad_b",
-    "Q5: the reader's bias gradient (bounds made explicit)",
-    "grad_b",
-    Grad(B5[f]),
-    sum_over(D5[f, i, j], (i, 1, h_O), (j, 1, w_O)),
-    (f,),
-    ("f",),
-    {D5: Q5_D},
-    definitions=Q5_SIZES,
+    **Q5_LAYER,
 )
 
 
@@ -283,14 +274,10 @@ F_total, C_total = S("F"), S("C")
 DELTA_L = sympy.IndexedBase(S(r"\delta^{l}"))
 DELTA_NEXT = sympy.IndexedBase(S(r"\delta^{l+1}"))
 W3, X3, Z3, B3 = (sympy.IndexedBase(name) for name in ("w", "x", "z", "beta"))
-Q3_PARAMS = {
-    K_h: lambda cfg: cfg.kernel[0],
-    K_w: lambda cfg: cfg.kernel[1],
-    H_out: lambda cfg: cfg.out_size[0],
-    W_out: lambda cfg: cfg.out_size[1],
-    F_total: lambda cfg: cfg.filters,
-    C_total: lambda cfg: cfg.channels,
-}
+Q3_PARAMS = size_params(
+    {"K_h": "kernel_h", "K_w": "kernel_w", "H_out": "out_h", "W_out": "out_w"}
+    | {"F": "filters", "C": "channels"}
+)
 Q3_NEXT = TensorRef("delta", ("h", "w", "f"), "δˡ⁺¹")
 Q3_W = TensorRef("W", ("h", "w", "c", "f"), "w")
 Q3_X = TensorRef("X", ("h", "w", "c"), "x")
@@ -316,56 +303,57 @@ _q3 = family(
 )
 
 
-_q3(
+Q3_LAYER = dict(
+    w=W3[a_, b_, u, k],
+    x=X3[plus(i, a_, -1), plus(j, b_, -1), u],
+    bias=B3[k],
+    refs={W3: Q3_W, X3: Q3_X, B3: TensorRef("b", ("f",), "β"), DELTA_NEXT: Q3_NEXT},
+)
+_forward(
+    _q3,
     "q3_conv",
     "Q3: the forward pass, one-based, channels last",
-    "y",
     Z3[i, j, k],
-    plus(
-        sum_over(
-            times(W3[a_, b_, u, k], X3[plus(i, a_, -1), plus(j, b_, -1), u]),
-            (u, 1, C_total),
-            (a_, 1, K_h),
-            (b_, 1, K_w),
-        ),
-        B3[k],
-    ),
-    (i, j, k),
-    ("h", "w", "f"),
-    {W3: Q3_W, X3: Q3_X, B3: TensorRef("b", ("f",), "β")},
+    inner=((u, 1, C_total), (a_, 1, K_h), (b_, 1, K_w)),
+    axes=("h", "w", "f"),
+    **Q3_LAYER,
 )
-_q3(
+
+
+def _q3_grad_x(name, title, a_range, b_range, **extra):
+    """The input gradient summed over every filter and the kernel taps ``a_range``, ``b_range``."""
+    return _q3(
+        name,
+        title,
+        "grad_x",
+        DELTA_L[mm, nn, u],
+        sum_over(
+            times(DELTA_NEXT[plus(mm, minus(a_), 1), plus(nn, minus(b_), 1), k], W3[a_, b_, u, k]),
+            (k, 1, F_total),
+            (a_, *a_range),
+            (b_, *b_range),
+        ),
+        (mm, nn, u),
+        ("h", "w", "c"),
+        {DELTA_NEXT: Q3_NEXT, W3: Q3_W},
+        **extra,
+    )
+
+
+_q3_grad_x(
     "q3_grad_x_reader",
     "Q3: the reader's input gradient, sums over every filter and kernel tap",
-    "grad_x",
-    DELTA_L[mm, nn, u],
-    sum_over(
-        times(DELTA_NEXT[plus(mm, minus(a_), 1), plus(nn, minus(b_), 1), k], W3[a_, b_, u, k]),
-        (k, 1, F_total),
-        (a_, 1, K_h),
-        (b_, 1, K_w),
-    ),
-    (mm, nn, u),
-    ("h", "w", "c"),
-    {DELTA_NEXT: Q3_NEXT, W3: Q3_W},
+    (1, K_h),
+    (1, K_w),
     expected=False,
     note="right only if δˡ⁺¹ is read as zero outside its range",
 )
 a_lo, a_hi, b_lo, b_hi = S("a_lo"), S("a_hi"), S("b_lo"), S("b_hi")
-_q3(
+_q3_grad_x(
     "q3_grad_x",
     "Q3: the input gradient with the kernel taps bounded by the output's border",
-    "grad_x",
-    DELTA_L[mm, nn, u],
-    sum_over(
-        times(DELTA_NEXT[plus(mm, minus(a_), 1), plus(nn, minus(b_), 1), k], W3[a_, b_, u, k]),
-        (k, 1, F_total),
-        (a_, a_lo, a_hi),
-        (b_, b_lo, b_hi),
-    ),
-    (mm, nn, u),
-    ("h", "w", "c"),
-    {DELTA_NEXT: Q3_NEXT, W3: Q3_W},
+    (a_lo, a_hi),
+    (b_lo, b_hi),
     definitions=(
         (a_lo, sympy.Max(1, plus(mm, minus(H_out), 1), evaluate=False)),
         (a_hi, sympy.Min(K_h, mm, evaluate=False)),
@@ -373,27 +361,14 @@ _q3(
         (b_hi, sympy.Min(K_w, nn, evaluate=False)),
     ),
 )
-_q3(
-    "q3_grad_w",
-    "Q3: the weight gradient (the reader's exercise)",
-    "grad_w",
-    Grad(W3[a_, b_, u, k]),
-    sum_over(
-        times(DELTA_NEXT[i, j, k], X3[plus(i, a_, -1), plus(j, b_, -1), u]),
-        (i, 1, H_out),
-        (j, 1, W_out),
+_parameter_gradients(
+    _q3,
+    ("q3_grad_w", "q3_grad_b"),
+    (
+        "Q3: the weight gradient (the reader's exercise)",
+        "Q3: the bias gradient, one per filter (the reader's exercise)",
     ),
-    (a_, b_, u, k),
-    ("h", "w", "c", "f"),
-    {DELTA_NEXT: Q3_NEXT, X3: Q3_X},
-)
-_q3(
-    "q3_grad_b",
-    "Q3: the bias gradient, one per filter (the reader's exercise)",
-    "grad_b",
-    Grad(B3[k]),
-    sum_over(DELTA_NEXT[i, j, k], (i, 1, H_out), (j, 1, W_out)),
-    (k,),
-    ("f",),
-    {DELTA_NEXT: Q3_NEXT},
+    DELTA_NEXT[i, j, k],
+    ((i, 1, H_out), (j, 1, W_out)),
+    **Q3_LAYER,
 )
