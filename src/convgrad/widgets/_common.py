@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..conv import conv, conv_backward
+from ..fast_path import conv, conv_backward
 from ..geometry import conv_geometry
 
 HERE = Path(__file__).parent

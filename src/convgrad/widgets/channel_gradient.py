@@ -6,7 +6,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ..conv import conv, conv_backward
+from ..fast_path import conv, conv_backward
 from ._common import CSS, as_grid, esm, grid
 
 

@@ -6,7 +6,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ..conv import conv_backward, conv_transpose
+from ..fast_path import conv_backward, conv_transpose
 from ..geometry import conv_geometry
 from ._common import CSS, as_grid, esm, grid, number, positions, product_term
 
