@@ -1,5 +1,5 @@
-// Drawing helpers shared by the widgets' ES modules (prepended to each one by Python).
-// Python sends every number and label; these functions only lay out SVG and react.
+// Drawing helpers shared by the widgets that draw grids (prepended to each one by Python,
+// after _elements.js). Python sends every number and label; these only lay out SVG and react.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const CELL = 40;
@@ -10,19 +10,6 @@ function svgEl(tag, attrs, parent) {
   for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
   if (parent) parent.appendChild(node);
   return node;
-}
-
-function htmlEl(tag, attrs, parent, text) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
-  if (text !== undefined) node.textContent = text;
-  if (parent) parent.appendChild(node);
-  return node;
-}
-
-// A widget's root: a named group, so a screen reader announces what the figure is.
-function widgetRoot(el, kind, label) {
-  return htmlEl("div", { class: "cg-widget", "data-widget": kind, role: "group", "aria-label": label }, el);
 }
 
 // Same rule as convgrad.widgets._common.number: 4 significant digits, true minus sign.

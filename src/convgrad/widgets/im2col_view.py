@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import anywidget
 import numpy as np
-import traitlets
 
 from ..unfold import col2im, im2col
-from ._common import CSS, as_grid, esm, grid, number, positions
+from ._common import FramesWidget, Index, as_grid, esm, grid, number, positions
 
 
-class Im2col(anywidget.AnyWidget):
+class Im2col(FramesWidget):
     """Step through the windows of `x`: each one becomes a column of im2col(x), and col2im
     adds the columns back onto the image, summing where windows overlap.
 
@@ -21,10 +19,7 @@ class Im2col(anywidget.AnyWidget):
     """
 
     _esm = esm("im2col_view")
-    _css = CSS
-    inputs = traitlets.Dict().tag(sync=True)
-    frames = traitlets.List().tag(sync=True)
-    position = traitlets.Int(0).tag(sync=True)
+    position = Index("windows")
 
     def __init__(self, x, kernel, *, stride=1, dilation=1, position=0, **kwargs):
         x = as_grid(x, "x")
@@ -33,11 +28,9 @@ class Im2col(anywidget.AnyWidget):
         ones_cols = im2col(np.ones((1, 1, *x.shape)), kernel, **options)
         # the geometry, read back from the shapes im2col produced
         kernel = (kernel, kernel) if np.isscalar(kernel) else tuple(kernel)
-        taps = positions(kernel)
         reads = self._reads(x.shape, kernel, options)
         out_size = reads.shape[:2]
-        self.x, self.kernel, self.cols, self.out_size = x, kernel, cols, out_size
-        self._options = options
+        self.x, self.out_size = x, out_size
         inputs = {
             "x": grid(x),
             "kernel": list(kernel),
@@ -45,7 +38,6 @@ class Im2col(anywidget.AnyWidget):
             "dilation": [int(v) for v in np.broadcast_to(dilation, 2)],
             "out_size": list(out_size),
             "cols": grid(cols),
-            "taps": [list(t) for t in taps],
         }
         frames = []
         for t in range(cols.shape[1]):
@@ -57,8 +49,6 @@ class Im2col(anywidget.AnyWidget):
         last = frames[-1]
         if not np.allclose(np.array(last["added"]), np.array(last["count"]) * x):
             raise AssertionError("col2im(im2col(x)) must be x times the overlap count")
-        if not 0 <= position < len(frames):
-            raise ValueError(f"position {position} is outside the {len(frames)} windows")
         super().__init__(inputs=inputs, frames=frames, position=position, **kwargs)
 
     @staticmethod
@@ -74,13 +64,6 @@ class Im2col(anywidget.AnyWidget):
         ]
         rows, cols = np.divmod(flat.T, shape[1])
         return np.stack([rows, cols], axis=-1).reshape(*out, -1, 2)
-
-    @traitlets.validate("position")
-    def _valid_position(self, proposal):
-        position = proposal["value"]
-        if not 0 <= position < len(self.frames):
-            raise ValueError(f"position {position} is outside the {len(self.frames)} windows")
-        return position
 
     def _frame(self, t, reads, added, count) -> dict:
         window = positions(self.out_size)[t]

@@ -43,7 +43,7 @@ function render({ model, el }) {
     root.dataset.inputs = JSON.stringify(inputs);
     const op = inputs.output_padding;
     const cols = inputs.z[0].length;
-    const classes = { pad: "cg-pad", inserted: "cg-zero", extra: "cg-zero cg-extra", delta: "" };
+    const classes = { padding: "cg-pad", inserted: "cg-zero", extra: "cg-zero cg-extra", delta: "" };
 
     const row = htmlEl("div", { class: "cg-row" }, body);
     const deltaGrid = drawGrid(row, "\u03b4 = \u2202L/\u2202Y", inputs.delta);
