@@ -22,8 +22,10 @@ CSS = (HERE / "widgets.css").read_text()
 
 
 def esm(name: str, helpers=("_elements", "_draw")) -> str:
-    """The ES module that draws widget `name`: its own .js file after the shared helpers."""
-    return "\n".join((HERE / f"{part}.js").read_text() for part in (*helpers, name))
+    """The ES module that draws widget `name`: its own .js file after the shared helpers,
+    less their comment lines (every page that shows the widget saves the module)."""
+    text = "\n".join((HERE / f"{part}.js").read_text() for part in (*helpers, name))
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
 
 
 class Widget(anywidget.AnyWidget):

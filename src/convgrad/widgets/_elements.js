@@ -1,4 +1,4 @@
-// The page elements every widget's ES module builds on (prepended to each one by Python).
+// Helpers of every widget's ES module (Python prepends them).
 
 function htmlEl(tag, attrs, parent, text) {
   const node = document.createElement(tag);
