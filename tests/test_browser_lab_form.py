@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from convgrad.symbolic.form import check_fields
-from convgrad.widgets.check_form import PRESETS, STATIC_BOOK
+from convgrad.widgets.check_form import STATIC_BOOK, preset_fields
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
@@ -29,11 +29,6 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "13_checking_grad
 def form_cell() -> str:
     (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.id == "ch13-form"]
     return cell.source
-
-
-def fields(name):
-    (preset,) = [p for p in PRESETS if p["id"] == name]
-    return preset["fields"]
 
 
 def free_port():
@@ -109,7 +104,7 @@ def test_the_form_is_live_in_jupyterlab(lab, playwright_api):
             )
             assert root.get_attribute("data-verdict") == status
             shown = root.locator(".cg-verdict").text_content()
-            assert shown == check_fields(fields(name))["report"]
+            assert shown == check_fields(preset_fields(name))["report"]
         # the kernel answered: no Python was started in the page
         assert not [url for url in requests if "pyodide" in url or "convgrad-checker" in url]
         assert root.get_by_role("button", name="Stop").is_hidden()

@@ -119,11 +119,12 @@ PRESETS = [
 ]
 
 
-def known(preset: str) -> str:
-    """`preset` if it is the id of one of ``PRESETS``, else a ValueError listing them."""
-    if preset not in {p["id"] for p in PRESETS}:
-        raise ValueError(f"preset must be one of {[p['id'] for p in PRESETS]}, not {preset!r}")
-    return preset
+def preset_fields(preset: str) -> dict:
+    """The fields of the preset whose id is `preset`, else a ValueError naming the presets."""
+    for known in PRESETS:
+        if known["id"] == preset:
+            return known["fields"]
+    raise ValueError(f"preset must be one of {[p['id'] for p in PRESETS]}, not {preset!r}")
 
 
 def wheel_name() -> str:
@@ -149,7 +150,8 @@ class CheckForm(Widget):
     wheel = traitlets.Unicode().tag(sync=True)
 
     def __init__(self, preset: str = "q5-as-asked", **kwargs):
-        super().__init__(presets=PRESETS, preset=known(preset), wheel=wheel_name(), **kwargs)
+        preset_fields(preset)  # a ValueError if there is no such preset
+        super().__init__(presets=PRESETS, preset=preset, wheel=wheel_name(), **kwargs)
         self.on_msg(self._answer)
 
     def _answer(self, _, content, buffers) -> None:
@@ -163,9 +165,10 @@ class StaticCheckForm:
     would save, in an HTML block that the page script (assets/convgrad-page.js) mounts."""
 
     def __init__(self, preset: str = "q5-as-asked"):
+        preset_fields(preset)  # a ValueError if there is no such preset
         self.state = {
             "presets": PRESETS,
-            "preset": known(preset),
+            "preset": preset,
             "backend": "worker",
             "wheel": wheel_name(),
             "_esm": CheckForm._esm,

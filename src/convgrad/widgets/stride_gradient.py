@@ -54,7 +54,8 @@ class StrideGradient(Widget):
         reach = [k - 1 for k in self.w.shape]
         shape = [n + k - 1 for n, k in zip(self.x.shape, self.w.shape, strict=True)]
         full, kind = spread(delta, (s, s), reach, shape)
-        geometry_unread = self.never_read(s)
+        geometry = conv_geometry((1, 1, *self.x.shape), (1, 1, *self.w.shape), stride=s)
+        geometry_unread = geometry.never_read()  # rows and columns of x no window reads
         rotated = self.w[::-1, ::-1]
         frames = []
         for r, c in positions(self.x.shape):
@@ -98,11 +99,6 @@ class StrideGradient(Widget):
             f"{_plural(extra[1], 'column')} at the end",
             "frames": frames,
         }
-
-    def never_read(self, s: int):
-        """Rows and columns of x that no window reads at stride s (ConvGeometry.never_read)."""
-        geometry = conv_geometry((1, 1, *self.x.shape), (1, 1, *self.w.shape), stride=s)
-        return geometry.never_read()
 
 
 def _plural(n: int, word: str) -> str:
