@@ -6,10 +6,7 @@ process. Every request of the page and of its worker is recorded (the context se
 none leaves the site, and opening the page fetches nothing of Python.
 """
 
-import functools
-import http.server
 import re
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -23,40 +20,17 @@ from convgrad.widgets.check_form import preset_fields
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 PAGE = "notebooks/13_checking_gradients.html"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
-CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update"]
 PYTHON_FILES = ("vendor/pyodide/", "vendor/wheels/", "vendor/checker.json", ".whl")
 PYTHON_FILES += ("convgrad-checker.js",)
 WIDGET_MANAGER = ("embed-amd.js", "require.js", "anywidget/index.js")
 VERDICT = 120_000  # ms: the first check loads Python (seconds; minutes on a crowded machine)
 
 
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
-def site_url():
+def page_url(site_url):
     if not (SITE / PAGE).exists():
         pytest.fail(f"{SITE / PAGE} was not built: run `make book` first (make test does)")
-    handler = functools.partial(Quiet, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_api):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    return f"{site_url}/{PAGE}"
 
 
 class Form:
@@ -97,8 +71,8 @@ class Form:
 
 
 @pytest.fixture(scope="module")
-def form(browser, site_url):
-    form = Form(browser, f"{site_url}/{PAGE}")
+def form(browser, page_url):
+    form = Form(browser, page_url)
     yield form
     form.close()
 
@@ -214,8 +188,8 @@ def test_no_request_left_the_site(form, site_url):
     assert not foreign, f"requests that left the site: {foreign}"
 
 
-def test_a_link_chooses_its_example_and_the_form_fits_a_phone(browser, site_url):
-    phone = Form(browser, f"{site_url}/{PAGE}#ch-checking-form-q3", {"width": 390, "height": 844})
+def test_a_link_chooses_its_example_and_the_form_fits_a_phone(browser, page_url):
+    phone = Form(browser, f"{page_url}#ch-checking-form-q3", {"width": 390, "height": 844})
     try:
         page = phone.page
         assert phone.field("formula").input_value() == preset_fields("q3-as-asked")["formula"]
