@@ -43,8 +43,8 @@ class FramesWidget(Widget):
 
 
 class Index(traitlets.Int):
-    """A synced whole number that picks what the widget shows: 0 <= value < count(widget)
-    (the widget's frames unless told), else a ValueError naming `what` is counted."""
+    """A synced whole number that picks what the widget shows, from 0 to count(widget) - 1
+    (by default its number of frames); any other value is a ValueError that names `what`."""
 
     def __init__(self, what: str, count=lambda widget: len(widget.frames)):
         super().__init__(0)
