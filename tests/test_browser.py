@@ -5,11 +5,8 @@ the local server, and all math typeset by MathJax. Every widget on the widgets p
 each control changes the drawing, and the numbers shown are convgrad's.
 """
 
-import functools
-import http.server
 import json
 import re
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,16 +17,6 @@ import convgrad
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDGETS_PAGE = "book/widgets.html"
 
 
@@ -40,33 +27,6 @@ def pages():
     return sorted(
         str(p.relative_to(SITE)) for p in SITE.rglob("*.html") if "_static" not in p.parts
     )
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def site_url():
-    pages()
-    handler = functools.partial(QuietHandler, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_api):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Visit:

@@ -6,10 +6,7 @@ process. Every request of the page and of its worker is recorded (the context se
 none leaves the site, and opening the page fetches nothing of Python.
 """
 
-import functools
-import http.server
 import re
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -18,50 +15,22 @@ import pytest
 
 from convgrad.symbolic import check_text
 from convgrad.symbolic.form_fields import arguments, check_fields
-from convgrad.widgets.check_form import PRESETS
+from convgrad.widgets.check_form import preset_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 PAGE = "notebooks/13_checking_gradients.html"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
-CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update"]
 PYTHON_FILES = ("vendor/pyodide/", "vendor/wheels/", "vendor/checker.json", ".whl")
 PYTHON_FILES += ("convgrad-checker.js",)
 WIDGET_MANAGER = ("embed-amd.js", "require.js", "anywidget/index.js")
 VERDICT = 120_000  # ms: the first check loads Python (seconds; minutes on a crowded machine)
 
 
-def fields(name):
-    (preset,) = [p for p in PRESETS if p["id"] == name]
-    return preset["fields"]
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
-def site_url():
+def page_url(site_url):
     if not (SITE / PAGE).exists():
         pytest.fail(f"{SITE / PAGE} was not built: run `make book` first (make test does)")
-    handler = functools.partial(Quiet, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_api):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    return f"{site_url}/{PAGE}"
 
 
 class Form:
@@ -102,8 +71,8 @@ class Form:
 
 
 @pytest.fixture(scope="module")
-def form(browser, site_url):
-    form = Form(browser, f"{site_url}/{PAGE}")
+def form(browser, page_url):
+    form = Form(browser, page_url)
     yield form
     form.close()
 
@@ -141,8 +110,8 @@ def test_q5_as_asked_is_wrong_at_the_entry_check_text_names_in_python(form):
     assert "importing sympy and the checker…" in said
     assert "checking at stride 1, 2, 3, padding 0, dilation 1…" in said, said
     assert status == "wrong"
-    assert text == check_fields(fields("q5-as-asked"))["report"]
-    formula, kwargs = arguments(fields("q5-as-asked"))
+    assert text == check_fields(preset_fields("q5-as-asked"))["report"]
+    formula, kwargs = arguments(preset_fields("q5-as-asked"))
     python = check_text(formula, **kwargs)
     assert f"first wrong entry: {python.first_wrong}" in unwrapped(text)
     assert not form.errors, form.errors
@@ -156,7 +125,7 @@ def test_q5_corrected_is_correct(form):
     form.choose("Q5 corrected")
     status, text = form.check()
     assert status == "correct" and "correct: equals the true gradient at all" in text
-    assert text == check_fields(fields("q5-corrected"))["report"]
+    assert text == check_fields(preset_fields("q5-corrected"))["report"]
 
 
 BAD = {
@@ -175,7 +144,7 @@ SAYS = {
 def test_bad_input_gets_check_texts_words_and_the_next_check_works(form, case):
     form.choose(re.compile(r"Q5.*as asked"))
     name, change = BAD[case]
-    typed = dict(fields("q5-as-asked"), **{name: change(fields("q5-as-asked")[name])})
+    typed = dict(preset_fields("q5-as-asked"), **{name: change(preset_fields("q5-as-asked")[name])})
     form.field(name).fill(typed[name])
     status, text = form.check()
     assert (status, text) == ("error", check_fields(typed)["report"])
@@ -219,11 +188,11 @@ def test_no_request_left_the_site(form, site_url):
     assert not foreign, f"requests that left the site: {foreign}"
 
 
-def test_a_link_chooses_its_example_and_the_form_fits_a_phone(browser, site_url):
-    phone = Form(browser, f"{site_url}/{PAGE}#ch-checking-form-q3", {"width": 390, "height": 844})
+def test_a_link_chooses_its_example_and_the_form_fits_a_phone(browser, page_url):
+    phone = Form(browser, f"{page_url}#ch-checking-form-q3", {"width": 390, "height": 844})
     try:
         page = phone.page
-        assert phone.field("formula").input_value() == fields("q3-as-asked")["formula"]
+        assert phone.field("formula").input_value() == preset_fields("q3-as-asked")["formula"]
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         box = phone.root.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390
@@ -238,7 +207,7 @@ def test_a_link_chooses_its_example_and_the_form_fits_a_phone(browser, site_url)
         page.get_by_role("button", name="Check", exact=True).focus()
         page.keyboard.press("Enter")
         status, text = phone.verdict()
-        assert (status, text) == ("wrong", check_fields(fields("q3-as-asked"))["report"])
+        assert (status, text) == ("wrong", check_fields(preset_fields("q3-as-asked"))["report"])
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         phone.close()

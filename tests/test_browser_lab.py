@@ -13,15 +13,10 @@ refuses to start when jupyterlab-myst is not.
 """
 
 import json
-import os
 import re
-import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from importlib.metadata import version
 from pathlib import Path
 
@@ -29,9 +24,6 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 
 SETUP = """\
 import numpy as np
@@ -47,18 +39,11 @@ FROM_PYTHON = "for widget, trait in zip(widgets, traits):\n    setattr(widget, t
 REPORT = "print('TRAITS', [getattr(wg, t) for wg, t in zip(widgets, traits)])"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """JupyterLab's address for a path, on a copy of notebooks/ and book/ plus live.ipynb.
+def lab(tmp_path_factory, jupyterlab):
+    """JupyterLab on a copy of notebooks/ and book/ plus live.ipynb.
 
-    A copy: JupyterLab may save a notebook it has opened. Its own settings and workspace
-    folders: the user's would carry other sessions' open tabs and preferences.
+    A copy: JupyterLab may save a notebook it has opened.
     """
     root = tmp_path_factory.mktemp("lab")
     ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
@@ -72,87 +57,42 @@ def lab(tmp_path_factory):
         "language": "python",
     }
     nbformat.write(notebook, root / "live.ipynb")
-    port, token = free_port(), secrets.token_hex(16)
-    state = tmp_path_factory.mktemp("lab-state")
-    env = dict(
-        os.environ,
-        JUPYTER_RUNTIME_DIR=str(state / "runtime"),
-        JUPYTERLAB_SETTINGS_DIR=str(state / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"),
+    return jupyterlab(root)
+
+
+def test_widgets_run_live_in_jupyterlab(lab, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    lab.run_all(page, "live.ipynb")
+    roots = page.locator(".cg-widget")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.cg-widget').length === 3", timeout=60_000
     )
-    command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-        f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]  # fmt: skip
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    pytest.fail(f"JupyterLab exited: {server.stderr.read().decode()[-2000:]}")
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not start within 60 s")
-        yield lambda path: f"{url}/lab/tree/{path}?token={token}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def test_widgets_run_live_in_jupyterlab(lab, playwright_api):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(lab("live.ipynb"))
-        page.wait_for_function(
-            "() => window.jupyterapp && jupyterapp.shell.currentWidget"
-            " && jupyterapp.shell.currentWidget.sessionContext"
-            " && jupyterapp.shell.currentWidget.sessionContext.session",
-            timeout=60_000,
-        )
-        page.evaluate(
-            "() => jupyterapp.shell.currentWidget.sessionContext.ready"
-            ".then(() => jupyterapp.commands.execute('notebook:run-all-cells'))"
-        )
-        roots = page.locator(".cg-widget")
-        page.wait_for_function(
-            "() => document.querySelectorAll('.cg-widget').length === 3", timeout=60_000
-        )
-        # Python -> drawing: the last-but-one cell set every widget's index to 2
-        page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('.cg-widget'))"
-            ".every(r => r.dataset.position === '2')",
-            timeout=30_000,
-        )
-        # drawing -> Python: move each slider, then ask the kernel
-        for n, target in enumerate((5, 3, 7)):
-            roots.nth(n).locator("input.cg-slider").fill(str(target))
-            assert roots.nth(n).get_attribute("data-position") == str(target)
-        page.wait_for_timeout(500)  # let the comm messages reach the kernel
-        page.evaluate(
-            """() => {
-              const panel = jupyterapp.shell.currentWidget;
-              panel.content.activeCellIndex = panel.content.widgets.length - 1;
-              return jupyterapp.commands.execute('notebook:run-cell');
-            }"""
-        )
-        report = page.locator(".jp-OutputArea-output", has_text="TRAITS")
-        report.wait_for(timeout=30_000)
-        page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('.jp-OutputArea-output'))"
-            ".some(o => o.textContent.includes('TRAITS [5, 3, 7]'))",
-            timeout=30_000,
-        )
-        assert json.loads(report.inner_text().split("TRAITS", 1)[1]) == [5, 3, 7]
-        browser.close()
+    # Python -> drawing: the last-but-one cell set every widget's index to 2
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.cg-widget'))"
+        ".every(r => r.dataset.position === '2')",
+        timeout=30_000,
+    )
+    # drawing -> Python: move each slider, then ask the kernel
+    for n, target in enumerate((5, 3, 7)):
+        roots.nth(n).locator("input.cg-slider").fill(str(target))
+        assert roots.nth(n).get_attribute("data-position") == str(target)
+    page.wait_for_timeout(500)  # let the comm messages reach the kernel
+    page.evaluate(
+        """() => {
+          const panel = jupyterapp.shell.currentWidget;
+          panel.content.activeCellIndex = panel.content.widgets.length - 1;
+          return jupyterapp.commands.execute('notebook:run-cell');
+        }"""
+    )
+    report = page.locator(".jp-OutputArea-output", has_text="TRAITS")
+    report.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.jp-OutputArea-output'))"
+        ".some(o => o.textContent.includes('TRAITS [5, 3, 7]'))",
+        timeout=30_000,
+    )
+    assert json.loads(report.inner_text().split("TRAITS", 1)[1]) == [5, 3, 7]
 
 
 # --- chapter 8 rendered by jupyterlab-myst (issue 18) ------------------------------------------
@@ -201,55 +141,50 @@ def test_untolerated_keeps_other_files_labels_and_other_errors():
     ]
 
 
-def test_chapter_8_renders_its_myst_in_jupyterlab(lab, playwright_api):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
+def test_chapter_8_renders_its_myst_in_jupyterlab(lab, browser, playwright_api):
     errors = []
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-        page.goto(lab(CHAPTER))
-        first = page.locator(".jp-Notebook .jp-MarkdownCell").first.locator(".myst")
-        box = first.locator("aside.myst-admonition")
-        box.wait_for(timeout=60_000)
-        # the opening admonition is a box with its title, not a code block with its options
-        assert "This chapter answers Q5" in box.locator(".myst-admonition-header").inner_text()
-        text = first.inner_text()
-        for raw in (":class:", "{admonition}", "{ref}", "`", "(ch-stride)=", "$"):
-            assert raw not in text, f"chapter 8's first cell shows {raw!r}:\n{text}"
-        # math is typeset (KaTeX's MathML), in the box and in the learning goals
-        assert box.locator("math").count() >= 2 and first.locator("math").count() >= 5
-        # a reference within the chapter: a link to an anchor on the page, and it goes there
-        # (it links to "#" until the cell holding the label has been rendered too)
-        within = box.locator("a", has_text="The section on Q5")
-        playwright_api.expect(within).to_have_attribute("href", "#ch-stride-q5", timeout=30_000)
-        page.locator("#ch-stride-q5").wait_for(state="attached", timeout=30_000)
-        assert page.locator("#ch-stride-q5").count() == 1
-        within.click()
-        page.wait_for_function(
-            "() => { const r = document.getElementById('ch-stride-q5').getBoundingClientRect();"
-            " return r.top >= 0 && r.bottom <= window.innerHeight; }",
-            timeout=10_000,
-        )
-        # a reference to another page: a link to that file, which JupyterLab opens rendered
-        q5 = box.locator("a", has_text=re.compile(r"^Q5$"))
-        href = q5.get_attribute("href")
-        assert f"/files/{QUESTIONS}" in href and href.endswith("#q5"), href
-        q5.click()
-        page.wait_for_function(
-            f"() => jupyterapp.shell.currentWidget.context"
-            f" && jupyterapp.shell.currentWidget.context.path === '{QUESTIONS}'",
-            timeout=30_000,
-        )
-        assert page.locator(".jp-MarkdownViewer").count() == 1, (
-            f"{QUESTIONS} opened as source: this venv's JupyterLab lacks the setting of"
-            " scripts/jupyterlab-overrides.json (make .venv/.book-deps installs it)"
-        )
-        page.locator(".jp-MarkdownViewer .myst [id='q5']").wait_for(timeout=30_000)
-        page.wait_for_timeout(1000)  # late console messages of the page just rendered
-        browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.goto(lab(CHAPTER))
+    first = page.locator(".jp-Notebook .jp-MarkdownCell").first.locator(".myst")
+    box = first.locator("aside.myst-admonition")
+    box.wait_for(timeout=60_000)
+    # the opening admonition is a box with its title, not a code block with its options
+    assert "This chapter answers Q5" in box.locator(".myst-admonition-header").inner_text()
+    text = first.inner_text()
+    for raw in (":class:", "{admonition}", "{ref}", "`", "(ch-stride)=", "$"):
+        assert raw not in text, f"chapter 8's first cell shows {raw!r}:\n{text}"
+    # math is typeset (KaTeX's MathML), in the box and in the learning goals
+    assert box.locator("math").count() >= 2 and first.locator("math").count() >= 5
+    # a reference within the chapter: a link to an anchor on the page, and it goes there
+    # (it links to "#" until the cell holding the label has been rendered too)
+    within = box.locator("a", has_text="The section on Q5")
+    playwright_api.expect(within).to_have_attribute("href", "#ch-stride-q5", timeout=30_000)
+    page.locator("#ch-stride-q5").wait_for(state="attached", timeout=30_000)
+    assert page.locator("#ch-stride-q5").count() == 1
+    within.click()
+    page.wait_for_function(
+        "() => { const r = document.getElementById('ch-stride-q5').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }",
+        timeout=10_000,
+    )
+    # a reference to another page: a link to that file, which JupyterLab opens rendered
+    q5 = box.locator("a", has_text=re.compile(r"^Q5$"))
+    href = q5.get_attribute("href")
+    assert f"/files/{QUESTIONS}" in href and href.endswith("#q5"), href
+    q5.click()
+    page.wait_for_function(
+        f"() => jupyterapp.shell.currentWidget.context"
+        f" && jupyterapp.shell.currentWidget.context.path === '{QUESTIONS}'",
+        timeout=30_000,
+    )
+    assert page.locator(".jp-MarkdownViewer").count() == 1, (
+        f"{QUESTIONS} opened as source: this venv's JupyterLab lacks the setting of"
+        " scripts/jupyterlab-overrides.json (make .venv/.book-deps installs it)"
+    )
+    page.locator(".jp-MarkdownViewer .myst [id='q5']").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # late console messages of the page just rendered
     unexpected = untolerated(errors, labels_in(CHAPTER) | labels_in(QUESTIONS))
     assert not unexpected, "console errors in JupyterLab:\n" + "\n".join(unexpected)
 

@@ -19,6 +19,7 @@ from convgrad.widgets.check_form import (
     CheckForm,
     StaticCheckForm,
     check_form,
+    preset_fields,
 )
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "13_checking_gradients.ipynb"
@@ -81,11 +82,6 @@ def chapter_13():
     return namespace, exercises
 
 
-def preset(name):
-    (found,) = [p for p in PRESETS if p["id"] == name]
-    return found["fields"]
-
-
 def test_the_presets_give_the_chapters_own_reports_word_for_word():
     chapter, exercises = chapter_13()
     for name, result in [
@@ -93,15 +89,15 @@ def test_the_presets_give_the_chapters_own_reports_word_for_word():
         ("q5-as-asked", chapter["as_asked"]),
         ("q5-corrected", chapter["q5_fixed"]),
     ]:
-        verdict = check_fields(preset(name))
+        verdict = check_fields(preset_fields(name))
         assert verdict["report"] == str(result), name
         assert verdict["status"] == ("correct" if result.passed else "wrong")
-    assert [check_fields(preset(n))["status"] for n in ("q5-as-asked", "q5-corrected")] == [
+    assert [check_fields(preset_fields(n))["status"] for n in ("q5-as-asked", "q5-corrected")] == [
         "wrong",
         "correct",
     ]
     # exercise 2's weight gradient, as its solution types it
-    weights = preset("weight-gradient")
+    weights = preset_fields("weight-gradient")
     assert f'grad_w_text = "{weights["formula"]}"' in exercises
     assert check_fields(weights)["status"] == "correct"
 
@@ -138,7 +134,7 @@ def test_the_fields_are_lines_and_lists():
     ],
 )
 def test_fields_that_cannot_be_read_say_which(change, message):
-    verdict = check_fields(preset("q5-as-asked") | change)
+    verdict = check_fields(preset_fields("q5-as-asked") | change)
     assert verdict == {"status": "error", "report": message}
 
 
@@ -152,7 +148,7 @@ def test_fields_that_cannot_be_read_say_which(change, message):
     ],
 )
 def test_check_texts_own_errors_reach_the_form_word_for_word(change):
-    fields = preset("q5-as-asked") | change
+    fields = preset_fields("q5-as-asked") | change
     text, kwargs = arguments(fields)
     with pytest.raises(ValueError) as error:
         check_text(text, **kwargs)
@@ -167,8 +163,8 @@ def test_the_kernel_answers_a_check_with_check_fields(monkeypatch):
     assert [p["id"] for p in form.presets] == [p["id"] for p in PRESETS]
     sent = []
     monkeypatch.setattr(form, "send", sent.append)
-    form._answer(form, {"kind": "check", "id": 7, "fields": preset("q5-as-asked")}, [])
-    assert sent == [{"kind": "verdict", "id": 7, **check_fields(preset("q5-as-asked"))}]
+    form._answer(form, {"kind": "check", "id": 7, "fields": preset_fields("q5-as-asked")}, [])
+    assert sent == [{"kind": "verdict", "id": 7, **check_fields(preset_fields("q5-as-asked"))}]
     form._answer(form, {"kind": "something else"}, [])
     assert len(sent) == 1
 

@@ -3,7 +3,6 @@
 Relative error is norm-wise: max |ours - torch| / max |torch| (see convgrad.relative_error).
 """
 
-import importlib
 from unittest import mock
 
 import numpy as np
@@ -12,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convgrad
-from convgrad import relative_error
+from convgrad import fast_path, relative_error
 
 # derandomized: the same configurations on every run and every machine
 EXAMPLES = settings(max_examples=500, deadline=None, derandomize=True, database=None)
@@ -112,7 +111,7 @@ FORCED_PATHS = {
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(config=conv_configs())
 def test_every_forced_path_matches_torch(forced, config, torch_conv):
-    with mock.patch.multiple(importlib.import_module("convgrad.conv"), **forced):
+    with mock.patch.multiple(fast_path, **forced):
         _compare(config, np.float64, 1e-10, torch_conv)
         _float32_close_to_float64(config)
 

@@ -5,7 +5,6 @@ scikit-learn. This test (scikit-learn is a test-only requirement) checks that th
 holds exactly what sklearn.datasets.load_digits() returns.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,15 +14,9 @@ DATA = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "digits.npz"
 
 
 @pytest.fixture(scope="module")
-def sklearn_digits():
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        message = "scikit-learn (requirements-test.txt) is needed to check the digits file"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI=true, so a missing scikit-learn fails instead of skipping")
-        pytest.skip(message)
-    return load_digits()
+def sklearn_digits(required):
+    why = "scikit-learn (requirements-test.txt) is needed to check the digits file"
+    return required("sklearn.datasets", why).load_digits()
 
 
 def stored():

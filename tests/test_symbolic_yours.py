@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from convgrad.symbolic import check, check_backward, check_text
+from convgrad.symbolic.form_fields import arguments
 from convgrad.symbolic.questions import q3_configs, q5_configs
+from convgrad.widgets.check_form import preset_fields
 
 # --- a zero-based input gradient (gather form, stride 1), and its broken variants -------------
 GATHER = "gX[c,p,q] = Sum(d[f,i,j]*W[f,c,p-i,q-j], (f,0,F-1), (i,i_lo,i_hi), (j,j_lo,j_hi))"
@@ -78,41 +80,20 @@ def test_bounds_that_read_outside_a_tensor_are_errors():
 
 
 # --- the readers' formulas typed as text: the catalog's verdicts -------------------------------
-Q5 = (
-    "dX[ch,p,q] = Sum(dO[f,i,j]*W[f,ch,p-(i-1)*s,q-(j-1)*s],"
-    " (f,1,n_f), (i,i_lo,i_hi), (j,j_lo,j_hi))"
-)
-Q5_AS_ASKED = {
-    "i_lo": "floor((p-f_r)/s+1)",
-    "i_hi": "floor((p-1)/s+1)",
-    "j_lo": "floor((q-f_c)/s+1)",
-    "j_hi": "floor((q-1)/s+1)",
-}
+def preset(name):
+    """Chapter 13's form preset `name` as check_text's text, bounds and other arguments."""
+    text, arguments_ = arguments(preset_fields(name))
+    return text, arguments_.pop("where"), arguments_
+
+
+Q5, Q5_AS_ASKED, Q5_LETTERS = preset("q5-as-asked")  # the reader's letters, stride 1, 2, 3
+Q5_CORRECTED = preset("q5-corrected")[1]
 Q5_CLIPPED = {
     "i_lo": "max(1, floor((p-f_r)/s+1))",
     "i_hi": "min(h_O, floor((p-1)/s+1))",
     "j_lo": "max(1, floor((q-f_c)/s+1))",
     "j_hi": "min(w_O, floor((q-1)/s+1))",
 }
-Q5_CORRECTED = {
-    "i_lo": "max(1, ceil((p-f_r)/s)+1)",
-    "i_hi": "min(h_O, floor((p-1)/s)+1)",
-    "j_lo": "max(1, ceil((q-f_c)/s)+1)",
-    "j_hi": "min(w_O, floor((q-1)/s)+1)",
-}
-Q5_LETTERS = dict(
-    tensors={"dX": "grad_x[c,h,w]", "dO": "delta[f,h,w]", "W": "w[f,c,h,w]"},
-    sizes={
-        "s": "stride",
-        "f_r": "kernel_h",
-        "f_c": "kernel_w",
-        "n_f": "filters",
-        "h_O": "out_h",
-        "w_O": "out_w",
-    },
-    index_base=1,
-    stride=(1, 2, 3),
-)
 
 
 def _places(report):
@@ -147,21 +128,15 @@ def test_q5_as_asked_fails_and_corrected_passes_on_the_default_grid():
     assert check_text(Q5, where=Q5_CORRECTED, **Q5_LETTERS).passed
 
 
-Q3 = "dl[m,n,u] = Sum(dn[m-a+1,n-b+1,k]*w[a,b,u,k], (k,1,F), (a,a_lo,a_hi), (b,b_lo,b_hi))"
-Q3_LETTERS = dict(
-    tensors={"dl": "grad_x[h,w,c]", "dn": "delta[h,w,f]", "w": "w[h,w,c,f]"},
-    sizes={"F": "filters", "K_h": "kernel_h", "K_w": "kernel_w", "H": "out_h", "W": "out_w"},
-    index_base=1,
-    grid=q3_configs("small"),
-)
+Q3, Q3_AS_ASKED, Q3_LETTERS = preset("q3-as-asked")
 
 
 def test_q3_typed_as_text_gets_the_catalogs_verdicts():
-    as_asked = {"a_lo": "1", "a_hi": "K_h", "b_lo": "1", "b_hi": "K_w"}
     exact = {"a_lo": "max(1, m-H+1)", "a_hi": "min(K_h, m)", "b_lo": "max(1, n-W+1)"}
     exact["b_hi"] = "min(K_w, n)"
-    for where, name in ((as_asked, "q3_grad_x_reader"), (exact, "q3_grad_x")):
-        typed, book = check_text(Q3, where=where, **Q3_LETTERS), check(name, "small")
+    for where, name in ((Q3_AS_ASKED, "q3_grad_x_reader"), (exact, "q3_grad_x")):
+        typed = check_text(Q3, where=where, **Q3_LETTERS | {"grid": q3_configs("small")})
+        book = check(name, "small")
         assert typed.passed == book.passed
         assert _places(typed.reports[0]) == _places(book)
 

@@ -1,7 +1,7 @@
 """convgrad: convolution forward and backward in numpy, as derived in the book.
 
-``conv`` and ``conv_backward`` are the fast path, ``conv_transpose`` and its backward
-a view of them; ``reference`` holds the same functions as plain loops, the truth
+``conv`` and ``conv_backward`` are the fast path (module ``fast_path``), ``conv_transpose``
+and its backward a view of them; ``reference`` holds the same functions as plain loops, the truth
 they are tested against.
 
 Each name is imported from its module at first use, numpy with it: ``convgrad.symbolic``
@@ -9,16 +9,14 @@ needs sympy alone, so that its checker also runs in the browser (Chapter 13).
 """
 
 import importlib
-import sys
-import types
 
 #: each public name -> the module that defines it
 _MODULES = {
-    "conv": "conv",
-    "conv_backward": "conv",
-    "conv_transpose": "conv",
-    "conv_transpose_backward": "conv",
-    "backward_kernel": "conv",
+    "conv": "fast_path",
+    "conv_backward": "fast_path",
+    "conv_transpose": "fast_path",
+    "conv_transpose_backward": "fast_path",
+    "backward_kernel": "fast_path",
     "Gradients": "gradients",
     "output_shape": "geometry",
     "conv_geometry": "geometry",
@@ -52,16 +50,3 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-class _Package(types.ModuleType):
-    """The package, whose function ``conv`` shares its name with the module ``conv.py``
-    that defines it: importing that module sets the package's attribute ``conv`` to the
-    module, and that one assignment is ignored here."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if not (name == "conv" and isinstance(value, types.ModuleType)):
-            super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

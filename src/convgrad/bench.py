@@ -27,7 +27,7 @@ import numpy as np
 
 import convgrad
 from convgrad import reference
-from convgrad.conv import _release_scratch
+from convgrad.fast_path import _release_scratch
 
 
 @dataclass(frozen=True)

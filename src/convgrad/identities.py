@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conv import conv, conv_transpose
+from .fast_path import conv, conv_transpose
 from .geometry import ConvOptions, as_float_array, check_call, conv_geometry, crop
 
 __all__ = ["grad_x_as_conv_transpose", "grad_w_as_conv"]

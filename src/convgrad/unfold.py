@@ -1,7 +1,7 @@
 """Unfolding: a convolution's windows as the columns of a matrix, and back.
 
 ``windows`` is the unfolded input as a strided view (no copy), ``add_windows`` its adjoint;
-the fast path (``conv.py``) builds on both. ``im2col`` and ``col2im`` are the same as
+the fast path (``fast_path.py``) builds on both. ``im2col`` and ``col2im`` are the same as
 matrices, as Chapter 12 derives them. ``im2col`` copies every window of the padded input into
 one column, so the convolution becomes a single matrix product. ``col2im`` is its
 *adjoint* (transpose), not its inverse: where windows overlap it adds their

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import reference
 from .comparison import TOLERANCE, Row, Verdict, compare, numeric_verdict  # noqa: F401 re-exported
-from .conv import conv, conv_backward
+from .fast_path import conv, conv_backward
 from .finite_differences import central_differences
 from .geometry import conv_geometry
 from .identities import grad_x_as_conv_transpose

@@ -1,4 +1,4 @@
-"""What every widget shares: checking its 2-D inputs and writing numbers for the reader.
+"""What every widget shares: its base class, checking its inputs, writing numbers for the reader.
 
 The widgets show one channel in two dimensions; everything they display is
 computed here in Python with convgrad and sent to the browser as plain lists,
@@ -10,18 +10,52 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import anywidget
 import numpy as np
+import traitlets
 
-from ..conv import conv, conv_backward
+from ..fast_path import conv, conv_backward
 from ..geometry import conv_geometry
 
 HERE = Path(__file__).parent
 CSS = (HERE / "widgets.css").read_text()
 
 
-def esm(name: str) -> str:
-    """The ES module that draws widget `name`: its own .js file after the shared helpers."""
-    return (HERE / "_draw.js").read_text() + "\n" + (HERE / f"{name}.js").read_text()
+def esm(name: str, helpers=("_elements", "_draw")) -> str:
+    """The ES module that draws widget `name`: its own .js file after the shared helpers,
+    less their comment lines (every page that shows the widget saves the module)."""
+    text = "\n".join((HERE / f"{part}.js").read_text() for part in (*helpers, name))
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
+
+
+class Widget(anywidget.AnyWidget):
+    """A figure of the book: a subclass sets ``_esm`` (see `esm`) and the traits it syncs."""
+
+    _css = CSS
+
+
+class FramesWidget(Widget):
+    """A figure that shows one frame at a time, chosen by the reader through an `Index`:
+    ``inputs`` is what every frame shares, ``frames`` one dict per choice."""
+
+    inputs = traitlets.Dict().tag(sync=True)
+    frames = traitlets.List().tag(sync=True)
+
+
+class Index(traitlets.Int):
+    """A synced whole number that picks what the widget shows, from 0 to count(widget) - 1
+    (by default its number of frames); any other value is a ValueError that names `what`."""
+
+    def __init__(self, what: str, count=lambda widget: len(widget.frames)):
+        super().__init__(0)
+        self.what, self.count = what, count
+        self.tag(sync=True)
+
+    def validate(self, obj, value):
+        value, count = super().validate(obj, value), self.count(obj)
+        if not 0 <= value < count:
+            raise ValueError(f"{self.name} {value} is outside the {count} {self.what}")
+        return value
 
 
 def as_grid(value, name: str, axes: str = "(H, W_in)") -> np.ndarray:
@@ -61,8 +95,40 @@ def product_term(a: float, b: float) -> str:
     return f"{factor(a)}\u00b7{factor(b)}"
 
 
-def grid(array: np.ndarray) -> list[list[float]]:
-    return [[float(v) for v in row] for row in np.asarray(array)]
+def grid(array) -> list:
+    """An array of numbers as nested lists of floats, for the browser."""
+    return np.asarray(array, dtype=np.float64).tolist()
+
+
+def equation(name: str, pairs, value: float, source: str, empty: str = "") -> str:
+    """``name = a·b + c·d + … = value`` for the factor `pairs`, once their products add up to
+    `value`, the number convgrad's `source` gave: a widget never shows a sum that disagrees."""
+    total = float(sum(a * b for a, b in pairs))
+    if not np.isclose(total, value, rtol=1e-9, atol=1e-9):
+        raise AssertionError(f"{name}: the products add up to {total}, {source} gives {value}")
+    terms = " + ".join(product_term(a, b) for a, b in pairs) or empty
+    return f"{name} = {terms} = {number(value)}"
+
+
+def window(kernel: np.ndarray, values: np.ndarray, corner, dilation=(1, 1)):
+    """A kernel laid on `values` with its first tap at `corner`: the cells it reads, tap by
+    tap in reading order, and the (weight, value) pair at each."""
+    taps = positions(kernel.shape)
+    cells = [tuple(c + k * d for c, k, d in zip(corner, t, dilation, strict=True)) for t in taps]
+    return cells, [(kernel[t], values[cell]) for t, cell in zip(taps, cells, strict=True)]
+
+
+def spread(delta: np.ndarray, stride, before, shape):
+    """dL/dY with stride - 1 zeros between its entries, `before` zeros ahead of them, in zeros
+    of `shape` (Chapters 5, 8, 11); and what each cell holds: "delta", "inserted" or "padding"."""
+    full = np.zeros(shape)
+    kind = np.full(shape, "padding", dtype=object)
+    dims = list(zip(before, stride, delta.shape, strict=True))
+    kind[tuple(slice(b, b + s * (n - 1) + 1) for b, s, n in dims)] = "inserted"
+    entries = tuple(slice(b, b + s * n, s) for b, s, n in dims)
+    full[entries] = delta
+    kind[entries] = "delta"
+    return full, kind
 
 
 @dataclass(frozen=True)

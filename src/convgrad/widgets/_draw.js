@@ -1,4 +1,4 @@
-// Drawing helpers shared by the widgets' ES modules (prepended to each one by Python).
+// Drawing helpers of the widgets with grids (Python prepends them, after _elements.js).
 // Python sends every number and label; these functions only lay out SVG and react.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -10,19 +10,6 @@ function svgEl(tag, attrs, parent) {
   for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
   if (parent) parent.appendChild(node);
   return node;
-}
-
-function htmlEl(tag, attrs, parent, text) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
-  if (text !== undefined) node.textContent = text;
-  if (parent) parent.appendChild(node);
-  return node;
-}
-
-// A widget's root: a named group, so a screen reader announces what the figure is.
-function widgetRoot(el, kind, label) {
-  return htmlEl("div", { class: "cg-widget", "data-widget": kind, role: "group", "aria-label": label }, el);
 }
 
 // Same rule as convgrad.widgets._common.number: 4 significant digits, true minus sign.
@@ -44,9 +31,9 @@ function drawPaddedInput(parent, inputs) {
 }
 
 // A captioned grid of numbers. `kind(r, c)` gives fixed classes (padding, zeros);
-// `pick(r, c)` makes cells clickable and the grid keyboard-usable (arrow keys).
+// `pick(r, c)` makes cells clickable (pickGrid adds the arrow keys).
 function drawGrid(parent, caption, values, options) {
-  const { kind = () => "", pick = null, label = "" } = options || {};
+  const { kind = () => "", pick = null } = options || {};
   const rows = values.length;
   const cols = values[0].length;
   const figure = htmlEl("figure", { class: "cg-grid" }, parent);
@@ -57,7 +44,7 @@ function drawGrid(parent, caption, values, options) {
     viewBox: `0 0 ${width} ${height}`,
     width: String(width),
     role: "img",
-    "aria-label": label || caption,
+    "aria-label": caption,
   }, figure);
   const cells = [];
   for (let r = 0; r < rows; r++) {
@@ -127,27 +114,31 @@ function markWindow(grid, kernelGrid, taps, kernel) {
   grid.outline(first[0], first[1], last[0], last[1]);
 }
 
-// Arrow keys move a (row, col) selection on a focusable grid; `get`/`set` use flat indices.
-function keyboard(grid, get, set, label) {
+// A grid whose cells pick the synced `index` (flat): by a click, or by the arrow keys.
+function pickGrid(parent, caption, values, index, label, options) {
+  const cols = values[0].length;
+  const grid = drawGrid(parent, caption, values, { ...options, pick: (r, c) => index.set(r * cols + c) });
   grid.svg.setAttribute("tabindex", "0");
   grid.svg.setAttribute("role", "group");
   grid.svg.setAttribute("aria-label", label);
   grid.svg.addEventListener("keydown", (event) => {
-    const index = get();
-    let r = Math.floor(index / grid.cols);
-    let c = index % grid.cols;
-    if (event.key === "ArrowRight") c = Math.min(grid.cols - 1, c + 1);
+    let r = Math.floor(index.get() / cols);
+    let c = index.get() % cols;
+    if (event.key === "ArrowRight") c = Math.min(cols - 1, c + 1);
     else if (event.key === "ArrowLeft") c = Math.max(0, c - 1);
     else if (event.key === "ArrowDown") r = Math.min(grid.rows - 1, r + 1);
     else if (event.key === "ArrowUp") r = Math.max(0, r - 1);
     else return;
     event.preventDefault();
-    set(r * grid.cols + c);
+    index.set(r * cols + c);
   });
+  return grid;
 }
 
-// Slider, Play/Pause button and a caption for the current step.
-function stepper(parent, count, label, set) {
+// Slider, Play/Pause button and a caption for the synced `index`; `show` also notes on the
+// widget's root what it shows (data-position, data-value: the tests read them).
+function stepper(parent, index, count, label) {
+  const root = parent.closest(".cg-widget");
   const bar = htmlEl("div", { class: "cg-controls" }, parent);
   const play = htmlEl("button", { type: "button", class: "cg-play", "aria-label": `Play through ${label}` }, bar, "\u25b6 Play");
   const range = htmlEl("input", {
@@ -160,20 +151,25 @@ function stepper(parent, count, label, set) {
     timer = null;
     play.textContent = "\u25b6 Play";
   };
-  range.addEventListener("input", () => set(Number(range.value)));
+  range.addEventListener("input", () => index.set(Number(range.value)));
   play.addEventListener("click", () => {
     if (timer !== null) return stop();
     play.textContent = "\u275a\u275a Pause";
-    const advance = () => set((Number(range.value) + 1) % count);
+    const advance = () => index.set((Number(range.value) + 1) % count);
     advance();
     timer = setInterval(advance, 900);
   });
   return {
-    show(index, text) {
+    show(index, text, value) {
       range.value = String(index);
       caption.textContent = text;
+      root.dataset.position = String(index);
+      if (value !== undefined) root.dataset.value = String(value);
     },
-    stop,
+    close() {
+      stop();
+      index.off();
+    },
   };
 }
 

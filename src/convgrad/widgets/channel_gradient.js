@@ -83,11 +83,8 @@ function render({ model, el }) {
   const channel = syncedIndex(model, "channel", channels, () => draw());
 
   const top = htmlEl("div", { class: "cg-row" }, root);
-  const picker = drawGrid(top, "input channel c (click one)", [frames.map((_, c) => c)], {
-    pick: (r, c) => channel.set(c),
-    label: "input channels",
-  });
-  keyboard(picker, channel.get, channel.set, "input channel c: arrow keys pick a channel");
+  const picker = pickGrid(top, "input channel c (click one)", [frames.map((_, c) => c)], channel,
+    "input channel c: arrow keys pick a channel");
   const forward = drawBlocks(top, `forward W: ${filters} filters (rows f) \u00d7 ${channels} channels`,
     inputs.w, "f", "c", "forward weights W, one kernel slice per filter and channel");
   const backward = drawBlocks(top, `backward W_back: ${channels} filters (rows c) \u00d7 ${filters} channels, rotated`,
@@ -97,7 +94,7 @@ function render({ model, el }) {
   const perFilter = htmlEl("div", { class: "cg-filters" }, root);
   const sumRow = htmlEl("div", { class: "cg-row cg-filter" }, root);
   const equation = htmlEl("div", { class: "cg-equation" }, root);
-  const steps = stepper(root, channels, "input channel", channel.set);
+  const steps = stepper(root, channel, channels, "input channel");
   htmlEl("p", { class: "cg-note" }, root,
     "Each row is one filter f: its slice for channel c, rotated, slides over \u03b4[f] padded " +
     "with zeros (shaded). The filters' maps add up to the gradient of channel c, " +
@@ -136,15 +133,10 @@ function render({ model, el }) {
     });
     total.figure.dataset.role = "sum";
     equation.textContent = frame.equation;
-    root.dataset.position = String(c);
-    root.dataset.value = String(c);
-    steps.show(c, `channel c = ${c}, ${c + 1} of ${channels}`);
+    steps.show(c, `channel c = ${c}, ${c + 1} of ${channels}`, c);
   }
   draw();
-  return () => {
-    steps.stop();
-    channel.off();
-  };
+  return steps.close;
 }
 
 export default { render };

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import anywidget
 import numpy as np
-import traitlets
 
-from ..conv import conv, conv_backward
-from ._common import CSS, as_grid, esm, grid
+from ..fast_path import conv, conv_backward
+from ._common import FramesWidget, Index, as_grid, esm, grid
 
 
-class ChannelGradient(anywidget.AnyWidget):
+class ChannelGradient(FramesWidget):
     """Pick an input channel c; see dL/dX[c] built as a sum over the filters.
 
     `x` (C, H, W_in), `w` (F, C, K_h, K_w) and `delta` = dL/dY (F, H_out, W_out): one sample,
@@ -21,10 +19,7 @@ class ChannelGradient(anywidget.AnyWidget):
     """
 
     _esm = esm("channel_gradient")
-    _css = CSS
-    inputs = traitlets.Dict().tag(sync=True)
-    frames = traitlets.List().tag(sync=True)
-    channel = traitlets.Int(0).tag(sync=True)
+    channel = Index("input channels")
 
     def __init__(self, x, w, delta, *, channel=0, **kwargs):
         x = as_grid(x, "x", "(C, H, W_in)")
@@ -49,23 +44,16 @@ class ChannelGradient(anywidget.AnyWidget):
         ring = ((0, 0), (kernel[0] - 1,) * 2, (kernel[1] - 1,) * 2)
         self.delta_padded = np.pad(delta, ring)
         inputs = {
-            "x": grid_3d(x),
-            "w": grid_4d(w),
-            "delta": grid_3d(delta),
-            "delta_padded": grid_3d(self.delta_padded),
+            "x": grid(x),
+            "w": grid(w),
+            "delta": grid(delta),
+            "delta_padded": grid(self.delta_padded),
             "delta_ring": [kernel[0] - 1, kernel[1] - 1],
-            "w_back": grid_4d(self.w_back),
-            "grad_x": grid_3d(self.grad_x),
+            "w_back": grid(self.w_back),
+            "grad_x": grid(self.grad_x),
         }
         frames = [self.frame(c) for c in range(x.shape[0])]
         super().__init__(inputs=inputs, frames=frames, channel=channel, **kwargs)
-
-    @traitlets.validate("channel")
-    def _valid_channel(self, proposal):
-        channel = proposal["value"]
-        if not 0 <= channel < self.x.shape[0]:
-            raise ValueError(f"channel {channel} is outside the input's {self.x.shape[0]} channels")
-        return channel
 
     def partial(self, c: int, f: int) -> np.ndarray:
         """Filter f's share of dL/dX[c]: conv(padded delta[f], rot180 W[f, c]), by convgrad."""
@@ -82,16 +70,8 @@ class ChannelGradient(anywidget.AnyWidget):
         )
         return {
             "channel": c,
-            "partials": [grid(p) for p in partials],
+            "partials": grid(partials),
             "equation": f"\u2202L/\u2202X[{c}] = {terms}",
             "swap": f"column c = {c} of W (one slice per filter) becomes backward "
             f"filter {c}: W_back[{c}, f] = rot180 W[f, {c}]",
         }
-
-
-def grid_3d(array: np.ndarray) -> list:
-    return [grid(channel) for channel in array]
-
-
-def grid_4d(array: np.ndarray) -> list:
-    return [grid_3d(block) for block in array]

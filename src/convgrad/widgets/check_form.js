@@ -3,19 +3,6 @@
 // In the static book there is no kernel: the same check_fields runs in Python (Pyodide)
 // in a Web Worker, started on the reader's first use of the form; Stop terminates it.
 
-// (the form draws no grids: only the two element helpers of _draw.js, not all of it)
-function htmlEl(tag, attrs, parent, text) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
-  if (text !== undefined) node.textContent = text;
-  if (parent) parent.appendChild(node);
-  return node;
-}
-
-function widgetRoot(el, kind, label) {
-  return htmlEl("div", { class: "cg-widget", "data-widget": kind, role: "group", "aria-label": label }, el);
-}
-
 const FIELDS = [
   ["formula", "Formula, lhs = rhs", 3],
   ["where", "where: helper names such as bounds, one a line (name = text)", 4],

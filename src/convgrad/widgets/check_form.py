@@ -19,11 +19,10 @@ import json
 import os
 from importlib.metadata import PackageNotFoundError, version
 
-import anywidget
 import traitlets
 
 from ..symbolic import check_fields
-from ._common import CSS, HERE
+from ._common import Widget, esm
 
 #: set while the static book is built: the form is then a page script, not a widget
 STATIC_BOOK = "CONVGRAD_STATIC_BOOK"
@@ -120,6 +119,14 @@ PRESETS = [
 ]
 
 
+def preset_fields(preset: str) -> dict:
+    """The fields of the preset whose id is `preset`, else a ValueError naming the presets."""
+    for known in PRESETS:
+        if known["id"] == preset:
+            return known["fields"]
+    raise ValueError(f"preset must be one of {[p['id'] for p in PRESETS]}, not {preset!r}")
+
+
 def wheel_name() -> str:
     """The file name of convgrad's wheel, which scripts/site_extras.py puts at the site's root."""
     try:
@@ -128,7 +135,7 @@ def wheel_name() -> str:
         return ""
 
 
-class CheckForm(anywidget.AnyWidget):
+class CheckForm(Widget):
     """A form for a formula in your own letters; *Check* shows ``check_text``'s verdict.
 
     ``preset``: the id of the example it starts with (see ``PRESETS``). Each *Check*
@@ -136,16 +143,14 @@ class CheckForm(anywidget.AnyWidget):
     the module runs the same function in the browser (``backend="worker"``).
     """
 
-    _esm = (HERE / "check_form.js").read_text()  # its own two helpers, not all of _draw.js
-    _css = CSS
+    _esm = esm("check_form", helpers=("_elements",))  # draws no grids: not _draw.js
     presets = traitlets.List().tag(sync=True)
     preset = traitlets.Unicode("q5-as-asked").tag(sync=True)
     backend = traitlets.Unicode("kernel").tag(sync=True)
     wheel = traitlets.Unicode().tag(sync=True)
 
     def __init__(self, preset: str = "q5-as-asked", **kwargs):
-        if preset not in {p["id"] for p in PRESETS}:
-            raise ValueError(f"preset must be one of {[p['id'] for p in PRESETS]}, not {preset!r}")
+        preset_fields(preset)  # a ValueError if there is no such preset
         super().__init__(presets=PRESETS, preset=preset, wheel=wheel_name(), **kwargs)
         self.on_msg(self._answer)
 
@@ -160,15 +165,14 @@ class StaticCheckForm:
     would save, in an HTML block that the page script (assets/convgrad-page.js) mounts."""
 
     def __init__(self, preset: str = "q5-as-asked"):
-        if preset not in {p["id"] for p in PRESETS}:
-            raise ValueError(f"preset must be one of {[p['id'] for p in PRESETS]}, not {preset!r}")
+        preset_fields(preset)  # a ValueError if there is no such preset
         self.state = {
             "presets": PRESETS,
             "preset": preset,
             "backend": "worker",
             "wheel": wheel_name(),
             "_esm": CheckForm._esm,
-            "_css": CSS,
+            "_css": CheckForm._css,
         }
 
     def _repr_html_(self) -> str:

@@ -14,10 +14,8 @@ function render({ model, el }) {
   const order = [];
   for (let r = 0; r < outRows; r++) order.push(Array.from({ length: outCols }, (_, c) => r * outCols + c));
   const position = syncedIndex(model, "position", frames.length, () => draw());
-  const windowGrid = drawGrid(top, "windows: column number (click one)", order, {
-    pick: (r, c) => position.set(r * outCols + c),
-  });
-  keyboard(windowGrid, position.get, position.set, "windows: arrow keys pick a window");
+  const windowGrid = pickGrid(top, "windows: column number (click one)", order, position,
+    "windows: arrow keys pick a window");
   const colsGrid = drawGrid(top, "im2col(X): one column per window", inputs.cols);
   colsGrid.figure.dataset.role = "cols";
 
@@ -26,7 +24,7 @@ function render({ model, el }) {
   let addedGrid = drawGrid(bottom, "col2im of the columns so far", zeros);
   let countGrid = drawGrid(bottom, "windows covering each pixel", zeros);
   const equation = htmlEl("div", { class: "cg-equation", "aria-live": "polite" }, root);
-  const steps = stepper(root, frames.length, "window", position.set);
+  const steps = stepper(root, position, frames.length, "window");
   htmlEl("p", { class: "cg-note" }, root,
     `kernel ${inputs.kernel.join("\u00d7")}, stride ${inputs.stride.join("\u00d7")}, ` +
     `dilation ${inputs.dilation.join("\u00d7")}; the small numbers on X are the rows of the column each pixel goes to.`);
@@ -60,14 +58,10 @@ function render({ model, el }) {
     for (let row = 0; row < inputs.cols.length; row++) colsGrid.mark(row, index, "cg-hit");
     colsGrid.outline(0, index, inputs.cols.length - 1, index);
     equation.textContent = frame.equation;
-    root.dataset.position = String(index);
     steps.show(index, `window (${frame.window[0]}, ${frame.window[1]}), ${index + 1} of ${frames.length}`);
   }
   draw();
-  return () => {
-    steps.stop();
-    position.off();
-  };
+  return steps.close;
 }
 
 export default { render };

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import anywidget
 import numpy as np
-import traitlets
 
+from ..geometry import conv_geometry
 from ..unfold import col2im, im2col
-from ._common import CSS, as_grid, esm, grid, number, positions
+from ._common import FramesWidget, Index, as_grid, esm, grid, number, positions
 
 
-class Im2col(anywidget.AnyWidget):
+class Im2col(FramesWidget):
     """Step through the windows of `x`: each one becomes a column of im2col(x), and col2im
     adds the columns back onto the image, summing where windows overlap.
 
@@ -21,74 +20,46 @@ class Im2col(anywidget.AnyWidget):
     """
 
     _esm = esm("im2col_view")
-    _css = CSS
-    inputs = traitlets.Dict().tag(sync=True)
-    frames = traitlets.List().tag(sync=True)
-    position = traitlets.Int(0).tag(sync=True)
+    position = Index("windows")
 
     def __init__(self, x, kernel, *, stride=1, dilation=1, position=0, **kwargs):
         x = as_grid(x, "x")
         options = dict(stride=stride, dilation=dilation)
         cols = im2col(x[None, None], kernel, **options)[0]  # (K_h * K_w, U)
         ones_cols = im2col(np.ones((1, 1, *x.shape)), kernel, **options)
-        # the geometry, read back from the shapes im2col produced
-        kernel = (kernel, kernel) if np.isscalar(kernel) else tuple(kernel)
-        taps = positions(kernel)
-        reads = self._reads(x.shape, kernel, options)
-        out_size = reads.shape[:2]
-        self.x, self.kernel, self.cols, self.out_size = x, kernel, cols, out_size
-        self._options = options
+        kernel = tuple(int(k) for k in np.broadcast_to(kernel, 2))
+        geometry = conv_geometry((1, 1, *x.shape), (1, 1, *kernel), **options)
+        self.x, self.out_size = x, geometry.out_size
+        # the pixels each window reads, tap by tap: im2col of the pixels' flat indices
+        index = np.arange(x.size, dtype=float).reshape(1, 1, *x.shape)
+        reads = im2col(index, kernel, **options)[0].T.astype(int)
         inputs = {
             "x": grid(x),
             "kernel": list(kernel),
-            "stride": [int(v) for v in np.broadcast_to(stride, 2)],
-            "dilation": [int(v) for v in np.broadcast_to(dilation, 2)],
-            "out_size": list(out_size),
+            "stride": list(geometry.stride),
+            "dilation": list(geometry.dilation),
+            "out_size": list(geometry.out_size),
             "cols": grid(cols),
-            "taps": [list(t) for t in taps],
         }
         frames = []
-        for t in range(cols.shape[1]):
+        for t, read in enumerate(reads):
             kept = np.zeros_like(cols)
             kept[:, : t + 1] = 1  # columns 0..t go back
             added = col2im((cols * kept)[None], (1, 1, *x.shape), kernel, **options)[0, 0]
             count = col2im(ones_cols * kept, (1, 1, *x.shape), kernel, **options)[0, 0]
-            frames.append(self._frame(t, reads, added, count))
+            pixels = [divmod(int(i), x.shape[1]) for i in read]
+            frames.append(self._frame(t, pixels, added, count))
         last = frames[-1]
         if not np.allclose(np.array(last["added"]), np.array(last["count"]) * x):
             raise AssertionError("col2im(im2col(x)) must be x times the overlap count")
-        if not 0 <= position < len(frames):
-            raise ValueError(f"position {position} is outside the {len(frames)} windows")
         super().__init__(inputs=inputs, frames=frames, position=position, **kwargs)
 
-    @staticmethod
-    def _reads(shape, kernel, options):
-        """reads[i, j, tap] = the (row, col) of x that tap reads in window (i, j)."""
-        index = np.arange(shape[0] * shape[1], dtype=float).reshape(1, 1, *shape)
-        flat = im2col(index, kernel, **options)[0].astype(int)  # (K_h * K_w, U)
-        stride = np.broadcast_to(options["stride"], 2)
-        dilation = np.broadcast_to(options["dilation"], 2)
-        out = [
-            (n - d * (k - 1) - 1) // s + 1
-            for n, k, s, d in zip(shape, kernel, stride, dilation, strict=True)
-        ]
-        rows, cols = np.divmod(flat.T, shape[1])
-        return np.stack([rows, cols], axis=-1).reshape(*out, -1, 2)
-
-    @traitlets.validate("position")
-    def _valid_position(self, proposal):
-        position = proposal["value"]
-        if not 0 <= position < len(self.frames):
-            raise ValueError(f"position {position} is outside the {len(self.frames)} windows")
-        return position
-
-    def _frame(self, t, reads, added, count) -> dict:
+    def _frame(self, t, read, added, count) -> dict:
         window = positions(self.out_size)[t]
-        read = reads[window]
         first, last = read[0], read[-1]
         most = int(count.max())
         # the pixel of this window covered most often so far: where the adding shows
-        shown = tuple(max(read.tolist(), key=lambda pixel: count[tuple(pixel)]))
+        shown = max(read, key=lambda pixel: count[pixel])
         equation = (
             f"window ({window[0]},{window[1]}) \u2192 column {t}: rows {first[0]}\u2013{last[0]}, "
             f"columns {first[1]}\u2013{last[1]} of X, read top to bottom. col2im of columns "
@@ -98,7 +69,7 @@ class Im2col(anywidget.AnyWidget):
         )
         return {
             "window": list(window),
-            "reads": [[int(r), int(c)] for r, c in read],
+            "reads": [list(pixel) for pixel in read],
             "added": grid(added),
             "count": grid(count),
             "equation": equation,

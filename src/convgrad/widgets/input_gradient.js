@@ -4,17 +4,14 @@
 function render({ model, el }) {
   const inputs = model.get("inputs");
   const frames = model.get("frames");
-  const cols = inputs.x[0].length;
 
   const root = widgetRoot(el, "InputGradient",
     "Input gradient: pick an input pixel to see the outputs that read it (scatter) and the rotated kernel over the padded dL/dY (gather)");
   root.dataset.inputs = JSON.stringify(inputs);
   const pixel = syncedIndex(model, "pixel", frames.length, () => draw());
   const top = htmlEl("div", { class: "cg-row" }, root);
-  const inputGrid = drawGrid(top, "input X (click a pixel)", inputs.x, {
-    pick: (r, c) => pixel.set(r * cols + c),
-  });
-  keyboard(inputGrid, pixel.get, pixel.set, "input X: arrow keys pick a pixel");
+  const inputGrid = pickGrid(top, "input X (click a pixel)", inputs.x, pixel,
+    "input X: arrow keys pick a pixel");
   const gradGrid = drawGrid(top, "\u2202L/\u2202X", inputs.grad_x);
 
   const views = htmlEl("div", { class: "cg-views" }, root);
@@ -35,7 +32,7 @@ function render({ model, el }) {
   });
   const gatherEquation = htmlEl("div", { class: "cg-equation cg-gather" }, gatherView);
 
-  const steps = stepper(root, frames.length, "input pixel", pixel.set);
+  const steps = stepper(root, pixel, frames.length, "input pixel");
   htmlEl("p", { class: "cg-note" }, root,
     "Scatter: the \u03b4 tagged n reached the pixel through the weight tagged n. Both sums give the " +
     "same number: the gather view only adds zero terms and reorders the scatter view.");
@@ -54,15 +51,10 @@ function render({ model, el }) {
     markWindow(fullGrid, rotatedGrid, frame.gather_taps, inputs.w_rotated);
     scatterEquation.textContent = frame.scatter_equation;
     gatherEquation.textContent = frame.gather_equation;
-    root.dataset.position = String(index);
-    root.dataset.value = String(frame.value);
-    steps.show(index, `pixel X[${r},${c}], ${index + 1} of ${frames.length}`);
+    steps.show(index, `pixel X[${r},${c}], ${index + 1} of ${frames.length}`, frame.value);
   }
   draw();
-  return () => {
-    steps.stop();
-    pixel.off();
-  };
+  return steps.close;
 }
 
 export default { render };

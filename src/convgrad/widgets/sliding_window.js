@@ -3,7 +3,6 @@
 function render({ model, el }) {
   const inputs = model.get("inputs");
   const frames = model.get("frames");
-  const outCols = inputs.out_size[1];
 
   const root = widgetRoot(el, "SlidingWindow",
     "Sliding window: the kernel over the padded input, one output position at a time");
@@ -12,12 +11,10 @@ function render({ model, el }) {
   const inputGrid = drawPaddedInput(row, inputs);
   const kernelGrid = drawGrid(row, "kernel W", inputs.w);
   const position = syncedIndex(model, "position", frames.length, () => draw());
-  const outGrid = drawGrid(row, "output Y (click a cell)", inputs.y, {
-    pick: (r, c) => position.set(r * outCols + c),
-  });
-  keyboard(outGrid, position.get, position.set, "output Y: arrow keys move the window");
+  const outGrid = pickGrid(row, "output Y (click a cell)", inputs.y, position,
+    "output Y: arrow keys move the window");
   const equation = htmlEl("div", { class: "cg-equation", "aria-live": "polite" }, root);
-  const steps = stepper(root, frames.length, "output position", position.set);
+  const steps = stepper(root, position, frames.length, "output position");
   htmlEl("p", { class: "cg-note" }, root,
     `stride ${inputs.stride.join("\u00d7")}, padding ${inputs.padding.map((p) => p.join("/")).join(", ")}, ` +
     `dilation ${inputs.dilation.join("\u00d7")}; the small numbers are the kernel weights on the cells they read.`);
@@ -29,15 +26,10 @@ function render({ model, el }) {
     markWindow(inputGrid, kernelGrid, frame.taps, inputs.w);
     outGrid.mark(frame.out[0], frame.out[1], "cg-hit");
     equation.textContent = frame.equation;
-    root.dataset.position = String(index);
-    root.dataset.value = String(frame.value);
-    steps.show(index, `output (${frame.out[0]}, ${frame.out[1]}), ${index + 1} of ${frames.length}`);
+    steps.show(index, `output (${frame.out[0]}, ${frame.out[1]}), ${index + 1} of ${frames.length}`, frame.value);
   }
   draw();
-  return () => {
-    steps.stop();
-    position.off();
-  };
+  return steps.close;
 }
 
 export default { render };

@@ -5,7 +5,6 @@ function render({ model, el }) {
   const cases = model.get("cases");
   const strides = cases.map((c) => c.stride);
   const first = cases[0];
-  const cols = first.inputs.x[0].length;
   const count = first.frames.length;
 
   const root = widgetRoot(el, "StrideGradient",
@@ -25,17 +24,15 @@ function render({ model, el }) {
   const pixel = syncedIndex(model, "pixel", count, () => draw());
   model.on("change:stride", () => build());
   const top = htmlEl("div", { class: "cg-row" }, root);
-  const inputGrid = drawGrid(top, "input X (click a pixel); dashed: never read", first.inputs.x, {
-    pick: (r, c) => pixel.set(r * cols + c),
-  });
-  keyboard(inputGrid, pixel.get, pixel.set, "input X: arrow keys pick a pixel");
+  const inputGrid = pickGrid(top, "input X (click a pixel); dashed: never read", first.inputs.x,
+    pixel, "input X: arrow keys pick a pixel");
   const kernelGrid = drawGrid(top, "kernel W", first.inputs.w);
   const rotatedGrid = drawGrid(top, "W rotated 180\u00b0", first.w_rotated);
   const perStride = htmlEl("div", { class: "cg-row" }, root);
   const summary = htmlEl("p", { class: "cg-note" }, root);
   const equation = htmlEl("div", { class: "cg-equation cg-gather", "aria-live": "polite" }, root);
   const note = htmlEl("p", { class: "cg-note cg-unread-note" }, root);
-  const steps = stepper(root, count, "input pixel", pixel.set);
+  const steps = stepper(root, pixel, count, "input pixel");
   htmlEl("p", { class: "cg-note" }, root,
     "In \u03b4\u0302: white cells are entries of \u03b4, green dotted cells the s \u2212 1 " +
     "zeros inserted between them, grey dashed italic cells the padding. The rotated kernel " +
@@ -81,15 +78,10 @@ function render({ model, el }) {
     markWindow(fullGrid, rotatedGrid, frame.taps, current.w_rotated);
     equation.textContent = frame.equation;
     note.textContent = frame.note;
-    root.dataset.position = String(index);
-    root.dataset.value = String(frame.value);
-    steps.show(index, `pixel X[${r},${c}], ${index + 1} of ${count}`);
+    steps.show(index, `pixel X[${r},${c}], ${index + 1} of ${count}`, frame.value);
   }
   build();
-  return () => {
-    steps.stop();
-    pixel.off();
-  };
+  return steps.close;
 }
 
 export default { render };

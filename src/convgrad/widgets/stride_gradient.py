@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import anywidget
 import numpy as np
 import traitlets
 
 from ..geometry import conv_geometry
-from ._common import CSS, Layer, as_grid, esm, grid, number, positions, product_term
+from ._common import Index, Layer, Widget, as_grid, equation, esm, grid, positions, spread, window
 
 
-class StrideGradient(anywidget.AnyWidget):
+class StrideGradient(Widget):
     """Pick a stride and an input pixel: dL/dY spread by the stride, the rotated kernel.
 
     For each stride in `strides`, dL/dY gets s - 1 zeros between its entries, K - 1
@@ -21,10 +20,9 @@ class StrideGradient(anywidget.AnyWidget):
     """
 
     _esm = esm("stride_gradient")
-    _css = CSS
     cases = traitlets.List().tag(sync=True)
     stride = traitlets.Int(2).tag(sync=True)
-    pixel = traitlets.Int(0).tag(sync=True)
+    pixel = Index("input pixels", count=lambda widget: widget.x.size)
 
     def __init__(self, x, w, *, strides=(1, 2, 3, 4), stride=2, pixel=0, seed=0, **kwargs):
         x, w = as_grid(x, "x"), as_grid(w, "w", "(K_h, K_w)")
@@ -48,50 +46,21 @@ class StrideGradient(anywidget.AnyWidget):
             raise ValueError(f"stride {proposal['value']} is not one of {self.strides}")
         return proposal["value"]
 
-    @traitlets.validate("pixel")
-    def _valid_pixel(self, proposal):
-        if not 0 <= proposal["value"] < self.x.size:
-            raise ValueError(f"pixel {proposal['value']} is outside the input's {self.x.size}")
-        return proposal["value"]
-
-    def spread(self, s: int):
-        """dL/dY with s-1 zeros between entries, K-1 zeros around, r more at the end.
-
-        Returns the grid and, per cell, what it holds: "delta", "inserted" or "padding".
-        """
-        layer, delta = self.layers[s], self.deltas[s]
-        reach = [k - 1 for k in self.w.shape]
-        shape = tuple(n + k - 1 for n, k in zip(self.x.shape, self.w.shape, strict=True))
-        full = np.zeros(shape)
-        kind = np.full(shape, "padding", dtype=object)
-        core = tuple(
-            slice(r, r + s * (n - 1) + 1) for r, n in zip(reach, layer.out_size, strict=True)
-        )
-        kind[core] = "inserted"
-        spread_rows = tuple(
-            slice(r, r + s * n, s) for r, n in zip(reach, layer.out_size, strict=True)
-        )
-        full[spread_rows] = delta
-        kind[spread_rows] = "delta"
-        return full, kind
-
     def case(self, s: int) -> dict:
         """Everything shown at stride s: the arrays and one frame per input pixel."""
         layer, delta = self.layers[s], self.deltas[s]
         grad_x, _ = layer.gradients(delta)
-        full, kind = self.spread(s)
-        geometry_unread = self.never_read(s)
+        # dL/dY with s-1 zeros between entries, K-1 zeros around, r more at the end
+        reach = [k - 1 for k in self.w.shape]
+        shape = [n + k - 1 for n, k in zip(self.x.shape, self.w.shape, strict=True)]
+        full, kind = spread(delta, (s, s), reach, shape)
+        geometry = conv_geometry((1, 1, *self.x.shape), (1, 1, *self.w.shape), stride=s)
+        geometry_unread = geometry.never_read()  # rows and columns of x no window reads
         rotated = self.w[::-1, ::-1]
         frames = []
         for r, c in positions(self.x.shape):
-            taps = [(r + k, c + l) for k, l in positions(self.w.shape)]
-            products = [
-                (rotated[k], full[t]) for k, t in zip(positions(self.w.shape), taps, strict=True)
-            ]
-            total = float(sum(a * b for a, b in products))
+            taps, products = window(rotated, full, (r, c))
             value = float(grad_x[r, c])  # convgrad.conv_backward's dL/dX
-            if not np.isclose(total, value, rtol=1e-9, atol=1e-9):
-                raise AssertionError(f"gather sum {total} differs from convgrad's {value}")
             unread_row, unread_col = r in geometry_unread[0], c in geometry_unread[1]
             name = f"\u2202L/\u2202X[{r},{c}]"
             note = ""
@@ -107,9 +76,9 @@ class StrideGradient(anywidget.AnyWidget):
                     "pixel": [r, c],
                     "taps": [list(t) for t in taps],
                     "value": value,
-                    "equation": f"{name} = \u03a3 rot180(W)\u00b7\u03b4\u0302 = "
-                    + " + ".join(product_term(a, b) for a, b in products)
-                    + f" = {number(total)}",
+                    "equation": equation(
+                        f"{name} = \u03a3 rot180(W)\u00b7\u03b4\u0302", products, value, "convgrad"
+                    ),
                     "note": note,
                 }
             )
@@ -122,7 +91,7 @@ class StrideGradient(anywidget.AnyWidget):
             "grad_x": grid(grad_x),
             "w_rotated": grid(rotated),
             "delta_full": grid(full),
-            "delta_kind": [list(row) for row in kind],
+            "delta_kind": kind.tolist(),
             "never_read": [list(rows) for rows in geometry_unread],
             "summary": f"stride {s}: \u03b4 is {out_h}\u00d7{out_w}; {_count(s - 1, 'zero')} "
             f"between neighbouring entries, {_count(self.w.shape[0] - 1, 'zero')} around it, "
@@ -130,11 +99,6 @@ class StrideGradient(anywidget.AnyWidget):
             f"{_plural(extra[1], 'column')} at the end",
             "frames": frames,
         }
-
-    def never_read(self, s: int):
-        """Rows and columns of x that no window reads at stride s (ConvGeometry.never_read)."""
-        geometry = conv_geometry((1, 1, *self.x.shape), (1, 1, *self.w.shape), stride=s)
-        return geometry.never_read()
 
 
 def _plural(n: int, word: str) -> str:

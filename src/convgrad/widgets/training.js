@@ -108,7 +108,7 @@ function render({ model, el }) {
   const gradX = tiles(bottom, "", 1, h, w, `\u2202L/\u2202X for ${inputs.label}`);
   const chart = lossChart(bottom, inputs);
   const summary = htmlEl("div", { class: "cg-equation", "aria-live": "polite" }, root);
-  const steps = stepper(root, frames.length, "training step", position.set);
+  const steps = stepper(root, position, frames.length, "training step");
   htmlEl("p", { class: "cg-note" }, root,
     "Vermillion: positive, blue: negative, white: zero; each panel's scale is in its caption. " +
     "The filters keep one scale for all steps; the gradients are rescaled at every step.");
@@ -125,16 +125,12 @@ function render({ model, el }) {
       `\u2202L/\u2202X (\u00b1${fmt(frame.grad_x_scale)})`);
     chart(frame.step);
     summary.textContent = frame.text;
-    root.dataset.position = String(index);
+    steps.show(index, `step ${frame.step} of ${inputs.last_step}`);
     root.dataset.step = String(frame.step);
     root.dataset.loss = String(frame.loss);
-    steps.show(index, `step ${frame.step} of ${inputs.last_step}`);
   }
   draw();
-  return () => {
-    steps.stop();
-    position.off();
-  };
+  return steps.close;
 }
 
 export default { render };

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import anywidget
 import numpy as np
-import traitlets
 
-from ._common import CSS, esm, grid, number
+from ._common import FramesWidget, Index, esm, grid, number
 
 
 def short(value: float) -> float:
@@ -41,7 +39,7 @@ def _first_layer(name: str, value, count: int) -> np.ndarray:
     return array
 
 
-class TrainingWatch(anywidget.AnyWidget):
+class TrainingWatch(FramesWidget):
     """Slide over training steps; see the first-layer filters, dL/dW, one digit's dL/dX, the loss.
 
     `steps` (T,) are the recorded training steps, indices into `losses` (one loss per
@@ -53,10 +51,7 @@ class TrainingWatch(anywidget.AnyWidget):
     """
 
     _esm = esm("training")
-    _css = CSS
-    inputs = traitlets.Dict().tag(sync=True)
-    frames = traitlets.List().tag(sync=True)
-    position = traitlets.Int(0).tag(sync=True)
+    position = Index("recorded steps")
 
     def __init__(
         self,
@@ -117,13 +112,6 @@ class TrainingWatch(anywidget.AnyWidget):
         }
         frames = [self.frame(index) for index in range(count)]
         super().__init__(inputs=inputs, frames=frames, position=position, **kwargs)
-
-    @traitlets.validate("position")
-    def _valid_position(self, proposal):
-        position = proposal["value"]
-        if not 0 <= position < self.steps.size:
-            raise ValueError(f"position {position} is outside the {self.steps.size} recorded steps")
-        return position
 
     def frame(self, index: int) -> dict:
         """What the widget shows at recorded step number `index`."""

@@ -32,7 +32,7 @@ function render({ model, el }) {
 
   let view = null;
   function build() {
-    if (view) view.stop();
+    if (view) view.close();
     body.replaceChildren();
     const { inputs, frames } = settings[model.get("setting")];
     const [s] = inputs.stride;
@@ -43,7 +43,7 @@ function render({ model, el }) {
     root.dataset.inputs = JSON.stringify(inputs);
     const op = inputs.output_padding;
     const cols = inputs.z[0].length;
-    const classes = { pad: "cg-pad", inserted: "cg-zero", extra: "cg-zero cg-extra", delta: "" };
+    const classes = { padding: "cg-pad", inserted: "cg-zero", extra: "cg-zero cg-extra", delta: "" };
 
     const row = htmlEl("div", { class: "cg-row" }, body);
     const deltaGrid = drawGrid(row, "\u03b4 = \u2202L/\u2202Y", inputs.delta);
@@ -55,12 +55,9 @@ function render({ model, el }) {
       kind: (r, c) => classes[inputs.spread_kind[r][c]],
     });
     const [fromRow, fromCol] = inputs.extra_from;
-    const zGrid = drawGrid(row2, "Z = conv_transpose(\u03b4, W) (click an output)", inputs.z, {
-      kind: (r, c) => (r >= fromRow || c >= fromCol ? "cg-extra" : ""),
-      pick: (r, c) => position.set(r * cols + c),
-    });
     const position = syncedIndex(model, "position", frames.length, () => draw());
-    keyboard(zGrid, position.get, position.set, "output Z: arrow keys pick an output");
+    const zGrid = pickGrid(row2, "Z = conv_transpose(\u03b4, W) (click an output)", inputs.z, position,
+      "output Z: arrow keys pick an output", { kind: (r, c) => (r >= fromRow || c >= fromCol ? "cg-extra" : "") });
     const equation = htmlEl("div", { class: "cg-equation", "aria-live": "polite" }, body);
     const [inH, inW] = inputs.x_size; // the forward input, H x W_in
     const [zh, zw] = [inputs.z.length, cols];
@@ -70,7 +67,7 @@ function render({ model, el }) {
       : `Z is ${zh}\u00d7${zw}, but the forward input was ${inH}\u00d7${inW}: with stride ${s} ` +
         `output_padding must be r = ${inputs.r[0]}.`;
     htmlEl("p", { class: inputs.matches ? "cg-note cg-ok" : "cg-note cg-wrong" }, body, verdict);
-    const steps = stepper(body, frames.length, "output position", position.set);
+    const steps = stepper(body, position, frames.length, "output position");
 
     function draw() {
       const index = Math.min(position.get(), frames.length - 1);
@@ -86,17 +83,15 @@ function render({ model, el }) {
         deltaGrid.mark(i, j, "cg-hit");
       });
       equation.textContent = frame.equation;
-      root.dataset.position = String(index);
-      root.dataset.value = String(frame.value);
-      steps.show(index, `Z[${r},${c}], ${index + 1} of ${frames.length}`);
+      steps.show(index, `Z[${r},${c}], ${index + 1} of ${frames.length}`, frame.value);
     }
     draw();
-    view = { stop: () => { steps.stop(); position.off(); } };
+    view = steps;
   }
   build();
   model.on("change:setting", build);
   return () => {
-    if (view) view.stop();
+    if (view) view.close();
     model.off("change:setting", build);
   };
 }

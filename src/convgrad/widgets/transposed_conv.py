@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import anywidget
 import numpy as np
 import traitlets
 
-from ..conv import conv_backward, conv_transpose
+from ..fast_path import conv_backward, conv_transpose
 from ..geometry import conv_geometry
-from ._common import CSS, as_grid, esm, grid, number, positions, product_term
+from ._common import Index, Widget, as_grid, equation, esm, grid, positions, spread, window
 
 
 def _upstream(shape) -> np.ndarray:
@@ -17,7 +16,7 @@ def _upstream(shape) -> np.ndarray:
     return ((np.arange(rows)[:, None] * 3 + np.arange(cols)[None, :] * 2 + 1) % 5 - 2).astype(float)
 
 
-class TransposedConv(anywidget.AnyWidget):
+class TransposedConv(Widget):
     """dL/dX as conv_transpose(dL/dY, w): zeros inserted, the rotated kernel slid over them.
 
     `x_size` (H, W_in) is the forward conv's input size, `w` (K_h, K_w) one channel of its
@@ -30,10 +29,9 @@ class TransposedConv(anywidget.AnyWidget):
     """
 
     _esm = esm("transposed_conv")
-    _css = CSS
     settings = traitlets.List().tag(sync=True)
-    setting = traitlets.Int(0).tag(sync=True)
-    position = traitlets.Int(0).tag(sync=True)
+    setting = Index("settings", count=lambda widget: len(widget.settings))
+    position = Index("outputs", count=lambda widget: len(widget.settings[widget.setting]["frames"]))
 
     def __init__(self, x_size, w, *, padding=0, strides=(1, 2, 3), stride=2, **kwargs):
         w = as_grid(w, "w", "(K_h, K_w)")
@@ -67,23 +65,10 @@ class TransposedConv(anywidget.AnyWidget):
         )
         super().__init__(settings=settings, setting=start, position=0, **kwargs)
 
-    @traitlets.validate("setting")
-    def _valid_setting(self, proposal):
-        if not 0 <= proposal["value"] < len(self.settings):
-            raise ValueError(f"setting {proposal['value']} is not one of {len(self.settings)}")
-        return proposal["value"]
-
     @traitlets.observe("setting")
     def _clamp_position(self, change):
         count = len(self.settings[change["new"]]["frames"])
         self.position = min(self.position, count - 1)
-
-    @traitlets.validate("position")
-    def _valid_position(self, proposal):
-        count = len(self.settings[self.setting]["frames"]) if self.settings else 1
-        if not 0 <= proposal["value"] < count:
-            raise ValueError(f"position {proposal['value']} is outside the {count} outputs")
-        return proposal["value"]
 
     def _setting(self, s, output_padding, out_size, r) -> dict:
         """One (stride, output_padding): the spread, padded delta and every output's sum."""
@@ -93,44 +78,25 @@ class TransposedConv(anywidget.AnyWidget):
         # the forward's w is conv_transpose's w: (C_in, C_out) = (F, C) = (1, 1)
         result = conv_transpose(delta[None, None], w[None, None], **options)[0, 0]
         reach = [k - 1 - p for k in w.shape]
-        shape = tuple(
+        shape = [
             (o - 1) * s + 1 + 2 * e + output_padding for o, e in zip(out_size, reach, strict=True)
-        )
-        spread = np.zeros(shape)
-        kind = np.full(shape, "pad", dtype=object)  # zeros around, from K-1-P
-        core = tuple(slice(e, e + (o - 1) * s + 1) for e, o in zip(reach, out_size, strict=True))
-        kind[core] = "inserted"  # zeros between delta's entries
-        for i in positions(out_size):
-            at = tuple(e + i_ * s for e, i_ in zip(reach, i, strict=True))
-            spread[at] = delta[i]
-            kind[at] = "delta"
+        ]
+        spread_delta, kind = spread(delta, (s, s), reach, shape)  # "padding": K-1-P around
         extra = [n - output_padding for n in shape]
         kind[extra[0] :, :] = "extra"  # the zeros output_padding adds after
         kind[:, extra[1] :] = "extra"
         rotated = w[::-1, ::-1]
         frames = []
         for out in positions(result.shape):
-            taps = [
-                tuple(o + k for o, k in zip(out, tap, strict=True)) for tap in positions(w.shape)
-            ]
-            terms = [
-                product_term(rotated[k], spread[t])
-                for k, t in zip(positions(w.shape), taps, strict=True)
-            ]
-            total = float(
-                sum(rotated[k] * spread[t] for k, t in zip(positions(w.shape), taps, strict=True))
-            )
+            taps, pairs = window(rotated, spread_delta, out)
             value = float(result[out])  # convgrad.conv_transpose's output
-            if not np.isclose(total, value, rtol=1e-9, atol=1e-9):
-                raise AssertionError(f"sum {total} differs from convgrad.conv_transpose's {value}")
+            name = f"Z[{out[0]},{out[1]}] = \u03a3 rot180(W)\u00b7(spread \u03b4)"
             frames.append(
                 {
                     "out": list(out),
                     "taps": [list(t) for t in taps],
                     "value": value,
-                    "equation": f"Z[{out[0]},{out[1]}] = \u03a3 rot180(W)\u00b7(spread \u03b4) = "
-                    + " + ".join(terms)
-                    + f" = {number(value)}",
+                    "equation": equation(name, pairs, value, "convgrad.conv_transpose"),
                 }
             )
         matches = result.shape == self.x_size
@@ -151,8 +117,8 @@ class TransposedConv(anywidget.AnyWidget):
                 "output_padding": output_padding,
                 "r": list(r),
                 "delta": grid(delta),
-                "spread": grid(spread),
-                "spread_kind": [list(row) for row in kind],
+                "spread": grid(spread_delta),
+                "spread_kind": kind.tolist(),
                 "z": grid(result),
                 "extra_from": [n - output_padding for n in result.shape],
                 "matches": matches,

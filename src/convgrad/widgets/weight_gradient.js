@@ -4,22 +4,19 @@
 function render({ model, el }) {
   const inputs = model.get("inputs");
   const frames = model.get("frames");
-  const kw = inputs.w[0].length;
 
   const root = widgetRoot(el, "WeightGradient",
     "Weight gradient: pick a kernel weight to see the inputs it multiplied and the dL/dY entries they pair with");
   root.dataset.inputs = JSON.stringify(inputs);
   const row = htmlEl("div", { class: "cg-row" }, root);
   const weight = syncedIndex(model, "weight", frames.length, () => draw());
-  const kernelGrid = drawGrid(row, "kernel W (click a weight)", inputs.w, {
-    pick: (r, c) => weight.set(r * kw + c),
-  });
-  keyboard(kernelGrid, weight.get, weight.set, "kernel W: arrow keys pick a weight");
+  const kernelGrid = pickGrid(row, "kernel W (click a weight)", inputs.w, weight,
+    "kernel W: arrow keys pick a weight");
   const inputGrid = drawPaddedInput(row, inputs);
   const deltaGrid = drawGrid(row, "\u03b4 = \u2202L/\u2202Y", inputs.delta);
   const gradGrid = drawGrid(row, "\u2202L/\u2202W", inputs.grad_w);
   const equation = htmlEl("div", { class: "cg-equation", "aria-live": "polite" }, root);
-  const steps = stepper(root, frames.length, "kernel weight", weight.set);
+  const steps = stepper(root, weight, frames.length, "kernel weight");
   htmlEl("p", { class: "cg-note" }, root,
     "Pair n: the input tagged n times the \u03b4 tagged n. One weight, shared by every window, " +
     "collects one product per output position.");
@@ -36,15 +33,10 @@ function render({ model, el }) {
       deltaGrid.mark(pair.out[0], pair.out[1], "cg-hit", String(n + 1));
     });
     equation.textContent = frame.equation;
-    root.dataset.position = String(index);
-    root.dataset.value = String(frame.value);
-    steps.show(index, `weight W[${a},${b}], ${index + 1} of ${frames.length}`);
+    steps.show(index, `weight W[${a},${b}], ${index + 1} of ${frames.length}`, frame.value);
   }
   draw();
-  return () => {
-    steps.stop();
-    weight.off();
-  };
+  return steps.close;
 }
 
 export default { render };
