@@ -47,17 +47,23 @@ rendered, right-click it and choose Open With > Markdown Preview.
 """
 
 
-def reading_requirements() -> str:
-    """The pins of requirements.txt for the packages that running the chapters needs."""
+def pinned(names) -> list[str]:
+    """requirements.txt's ``name==version`` for each of names (the reading bundle's and the
+    in-page checker's wheels take their versions from there)."""
     pins = {}
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", line)
         if match:
             pins[match.group(1).lower()] = match.group(0)
-    missing = [name for name in READING if name not in pins]
+    missing = [name for name in names if name not in pins]
     if missing:
         raise ValueError(f"requirements.txt pins no version of {missing}")
-    return "\n".join(pins[name] for name in READING) + "\n"
+    return [pins[name] for name in names]
+
+
+def reading_requirements() -> str:
+    """The pins of requirements.txt for the packages that running the chapters needs."""
+    return "\n".join(pinned(READING)) + "\n"
 
 
 def build_wheel(dest: Path) -> Path:

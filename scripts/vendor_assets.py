@@ -11,7 +11,6 @@ form's Web Worker (assets/convgrad-checker.js) reads first.
 """
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -79,15 +78,9 @@ def expected_versions() -> dict[str, str]:
 
 def pinned_wheels() -> list[str]:
     """``name==version`` of each package of WHEELS, as requirements.txt pins it."""
-    pins = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", line)
-        if match:
-            pins[match.group(1).lower()] = match.group(0)
-    missing = [name for name in WHEELS if name not in pins]
-    if missing:
-        sys.exit(f"requirements.txt pins no version of {missing}")
-    return [pins[name] for name in WHEELS]
+    from site_extras import pinned  # a sibling script: python puts scripts/ on the path
+
+    return pinned(WHEELS)
 
 
 def download_wheels(dest: Path) -> list[Path]:
